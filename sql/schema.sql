@@ -1,0 +1,109 @@
+-- shikong database schema. Applied on every open; every statement is idempotent.
+
+-- Key/value facts about the database: schema version, data version, build parameters.
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+
+-- Kinds of service objects and how a month's statistic is computed for each.
+CREATE TABLE IF NOT EXISTS kinds (
+    kind     VARCHAR PRIMARY KEY,
+    unit     VARCHAR NOT NULL,   -- person | facility | organization | event
+    name_zh  VARCHAR NOT NULL,
+    name_en  VARCHAR NOT NULL,
+    is_event BOOLEAN NOT NULL    -- events count within the month, the rest as of month end
+);
+
+-- Administrative divisions (GB/T 2260) with their boundary. A code may have several
+-- versions over time (撤县设区, merges); the current one has valid_to IS NULL.
+CREATE TABLE IF NOT EXISTS divisions (
+    code            INTEGER NOT NULL,
+    version         INTEGER NOT NULL,
+    name            VARCHAR NOT NULL,
+    level           VARCHAR NOT NULL,  -- official level: province | prefecture | county
+    parent_code     INTEGER,
+    depth           TINYINT NOT NULL,  -- 1 province; a 省直辖县级 city has depth 2
+    is_leaf         BOOLEAN NOT NULL,
+    -- This division's representative in the partition at each level (itself when it is a
+    -- leaf above that level): the GROUP BY keys of every statistic.
+    province_code   INTEGER NOT NULL,
+    prefecture_code INTEGER NOT NULL,
+    county_code     INTEGER NOT NULL,
+    centroid_lon    DOUBLE NOT NULL,
+    centroid_lat    DOUBLE NOT NULL,
+    min_lon         DOUBLE NOT NULL,
+    min_lat         DOUBLE NOT NULL,
+    max_lon         DOUBLE NOT NULL,
+    max_lat         DOUBLE NOT NULL,
+    area_km2        DOUBLE NOT NULL,
+    valid_from      DATE NOT NULL,
+    valid_to        DATE,
+    geometry        VARCHAR NOT NULL,  -- GeoJSON geometry, longitude/latitude
+    PRIMARY KEY (code, version)
+);
+
+-- Division code changes (old code → new code from a date), so records declared under an
+-- old code land in today's division.
+CREATE TABLE IF NOT EXISTS division_code_changes (
+    old_code       INTEGER NOT NULL,
+    new_code       INTEGER NOT NULL,
+    effective_date DATE NOT NULL,
+    reason         VARCHAR,
+    PRIMARY KEY (old_code, new_code, effective_date)
+);
+
+-- Every load of records: generated, ingested or imported.
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id      UBIGINT PRIMARY KEY,
+    source        VARCHAR NOT NULL,
+    description   VARCHAR,
+    rows_accepted UBIGINT NOT NULL,
+    rows_rejected UBIGINT NOT NULL,
+    checksum      VARCHAR,
+    status        VARCHAR NOT NULL,  -- committed | failed
+    created_at    TIMESTAMP NOT NULL
+);
+
+-- People, organizations and events (服务对象). Raw ID numbers are never stored: only an
+-- HMAC-SHA256 keyed hash and a masked form.
+CREATE TABLE IF NOT EXISTS service_objects (
+    id            UBIGINT NOT NULL,
+    kind          VARCHAR NOT NULL,
+    lon           DOUBLE NOT NULL,
+    lat           DOUBLE NOT NULL,
+    declared_code INTEGER NOT NULL,
+    county_code   INTEGER,           -- geometric leaf division; NULL = outside every boundary
+    h3            UBIGINT,           -- H3 cell at resolution 9
+    valid_from    DATE NOT NULL,
+    valid_to      DATE,              -- exclusive; NULL = still in force
+    person_hash   VARCHAR,
+    person_masked VARCHAR,
+    credit_code   VARCHAR,
+    attrs         VARCHAR NOT NULL,  -- JSON object of kind-specific fields
+    batch_id      UBIGINT NOT NULL
+);
+
+-- Service facilities (养老机构, 救助管理机构, 殡葬服务机构): public points with capacity.
+CREATE TABLE IF NOT EXISTS facilities (
+    id            UBIGINT NOT NULL,
+    kind          VARCHAR NOT NULL,
+    name          VARCHAR NOT NULL,
+    credit_code   VARCHAR NOT NULL,
+    lon           DOUBLE NOT NULL,
+    lat           DOUBLE NOT NULL,
+    declared_code INTEGER NOT NULL,
+    county_code   INTEGER,
+    h3            UBIGINT,
+    capacity      UINTEGER NOT NULL,
+    occupied      UINTEGER NOT NULL,
+    valid_from    DATE NOT NULL,
+    valid_to      DATE,
+    batch_id      UBIGINT NOT NULL
+);
+
+-- H3 cells (resolution 7) wholly inside one leaf division: the assignment cache, built once.
+CREATE TABLE IF NOT EXISTS h3_county_cache (
+    cell        UBIGINT PRIMARY KEY,
+    county_code INTEGER NOT NULL
+);

@@ -1,0 +1,11 @@
+//! Errors of the analytics layer.
+
+use crate::store::StoreError;
+
+/// What went wrong computing a result.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyticsError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,108 @@
+//! HTTP: axum routes over the analytics layer, the web front end as static files.
+//! The only module that knows HTTP.
+
+pub mod error;
+pub mod params;
+mod routes;
+
+pub use error::ApiError;
+
+use crate::domain::{DivisionCode, Level, Month, Registry};
+use crate::store::Store;
+use axum::Router;
+use geo::MultiPolygon;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+/// Facts about the loaded data, read once at start.
+#[derive(Debug, Clone)]
+pub struct DataInfo {
+    /// First month with data.
+    pub first_month: Month,
+    /// Last month with data.
+    pub last_month: Month,
+    /// Changes whenever the data changes (cache keys, ETags).
+    pub data_version: String,
+    /// Rows stored.
+    pub records: u64,
+}
+
+/// Shared, read-mostly state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    registry: Registry,
+    geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
+    data: DataInfo,
+    web_dir: PathBuf,
+    /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
+    boundary_cache: Mutex<HashMap<(Level, Option<DivisionCode>, u64), Arc<String>>>,
+}
+
+impl AppState {
+    /// Builds the state over an open store.
+    pub fn new(
+        store: Store,
+        registry: Registry,
+        geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
+        data: DataInfo,
+        web_dir: PathBuf,
+    ) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                geometries,
+                data,
+                web_dir,
+                boundary_cache: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The division tree.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// Facts about the data.
+    pub fn data(&self) -> &DataInfo {
+        &self.inner.data
+    }
+}
+
+/// The application router.
+pub fn router(state: AppState) -> Router {
+    let web_dir = state.inner.web_dir.clone();
+    routes::routes(web_dir)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Binds and serves until Ctrl-C. Prints the URL on stdout once listening.
+pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    println!("shikong listening on http://{local}/");
+    tracing::info!(%local, "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

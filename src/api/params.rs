@@ -1,0 +1,170 @@
+//! Query-string parsing and validation shared by every route: unknown or repeated parameters
+//! are errors (a typo should not silently fall back to a default), and each typed getter
+//! names the parameter in its error.
+
+use super::error::ApiError;
+use crate::domain::{DivisionCode, Kind, Level, Month, Registry};
+
+/// Longest query string accepted.
+const MAX_QUERY_BYTES: usize = 4096;
+
+/// Parsed query parameters of one request.
+#[derive(Debug, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parses a raw query string, allowing only `allowed` keys, each at most once.
+    pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Params, ApiError> {
+        let raw = raw.unwrap_or("");
+        if raw.len() > MAX_QUERY_BYTES {
+            return Err(ApiError::bad(
+                "query",
+                format!("query string longer than {MAX_QUERY_BYTES} bytes"),
+            ));
+        }
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+                return Err(ApiError::bad(&key, "parameter is not valid UTF-8"));
+            }
+            if !allowed.contains(&key.as_ref()) {
+                return Err(ApiError::bad(
+                    &key,
+                    format!("unknown parameter {key:?}; allowed: {}", allowed.join(", ")),
+                ));
+            }
+            if pairs.iter().any(|(k, _)| *k == key) {
+                return Err(ApiError::bad(
+                    &key,
+                    format!("parameter {key:?} given more than once"),
+                ));
+            }
+            pairs.push((key.into_owned(), value.into_owned()));
+        }
+        Ok(Params { pairs })
+    }
+
+    /// A raw value; an empty value counts as absent.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `level`: province | prefecture | county.
+    pub fn level(&self, key: &str) -> Result<Option<Level>, ApiError> {
+        self.get(key)
+            .map(|v| {
+                Level::from_id(v).ok_or_else(|| {
+                    ApiError::bad(
+                        key,
+                        format!("unknown level {v:?}; use province, prefecture or county"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// A division code that must exist in the registry.
+    pub fn division(
+        &self,
+        key: &str,
+        registry: &Registry,
+    ) -> Result<Option<DivisionCode>, ApiError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        let code: DivisionCode = value
+            .parse()
+            .map_err(|e| ApiError::bad(key, format!("{e}")))?;
+        if registry.get(code).is_none() {
+            return Err(ApiError::not_found(
+                key,
+                format!("no division with code {code}"),
+            ));
+        }
+        Ok(Some(code))
+    }
+
+    /// A kind id.
+    pub fn kind(&self, key: &str) -> Result<Option<Kind>, ApiError> {
+        self.get(key)
+            .map(|v| {
+                Kind::from_id(v).ok_or_else(|| {
+                    let known: Vec<_> = Kind::ALL.iter().map(|k| k.id()).collect();
+                    ApiError::bad(
+                        key,
+                        format!("unknown kind {v:?}; known kinds: {}", known.join(", ")),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// A month `YYYY-MM`.
+    pub fn month(&self, key: &str) -> Result<Option<Month>, ApiError> {
+        self.get(key)
+            .map(|v| {
+                v.parse::<Month>()
+                    .map_err(|e| ApiError::bad(key, e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// A finite number within `range`.
+    pub fn number(
+        &self,
+        key: &str,
+        range: std::ops::RangeInclusive<f64>,
+    ) -> Result<Option<f64>, ApiError> {
+        self.get(key)
+            .map(|v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && range.contains(x))
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            key,
+                            format!(
+                                "{key} must be a number from {} to {}, got {v:?}",
+                                range.start(),
+                                range.end()
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unknown_repeated_and_malformed() {
+        assert!(Params::parse(Some("level=province"), &["level"]).is_ok());
+        assert!(Params::parse(Some("levle=province"), &["level"]).is_err());
+        assert!(Params::parse(Some("level=a&level=b"), &["level"]).is_err());
+        assert!(Params::parse(Some("level=%FF"), &["level"]).is_err());
+        let p = Params::parse(
+            Some("level=state&month=2024-13&kind=x&tolerance=-1"),
+            &["level", "month", "kind", "tolerance"],
+        )
+        .unwrap();
+        for err in [
+            p.level("level").err(),
+            p.month("month").err(),
+            p.kind("kind").err(),
+            p.number("tolerance", 0.0..=1.0).err(),
+        ] {
+            assert!(matches!(err, Some(ApiError::BadParameter { .. })));
+        }
+        let empty = Params::parse(Some("level="), &["level"]).unwrap();
+        assert_eq!(empty.level("level").unwrap(), None);
+    }
+}

@@ -1,0 +1,250 @@
+//! Builds what is missing: the DuckDB file from the embedded boundaries and the synthetic
+//! default dataset, with progress bars. A database is built under a temporary name and
+//! renamed into place only when complete, so an interrupted build never looks finished.
+
+use crate::config::Config;
+use crate::datasets::{self, boundaries::Boundaries, SyntheticOptions};
+use crate::domain::identity::PersonHasher;
+use crate::domain::{DivisionCode, Level, Registry};
+use crate::spatial::geojson::multipolygon_to_geojson;
+use crate::spatial::CountyIndex;
+use crate::store::{DivisionRow, Store, SCHEMA_VERSION};
+use anyhow::{Context, Result};
+use geo::{BoundingRect, Centroid, ChamberlainDuquetteArea, MultiPolygon};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Batch id of the embedded synthetic dataset.
+pub const SYNTHETIC_BATCH: u64 = 1;
+
+/// Opens the database, building it first when it is missing, incomplete, or was built with
+/// other settings (schema version, record count, seed).
+pub fn ensure_database(config: &Config) -> Result<Store> {
+    let path = config.database_path();
+    if path.exists() {
+        let store = Store::open(&path)?;
+        let wanted = [
+            ("initialized", "1".to_string()),
+            ("schema_version", SCHEMA_VERSION.to_string()),
+            ("records", config.records.to_string()),
+            ("seed", config.seed.to_string()),
+        ];
+        let mut current = true;
+        for (key, value) in &wanted {
+            current &= store.meta(key)?.as_deref() == Some(value.as_str());
+        }
+        if current {
+            return Ok(store);
+        }
+        tracing::warn!(path = %path.display(), "database was built with other settings; rebuilding");
+        drop(store);
+    }
+    build_database(config, &path)?;
+    Ok(Store::open(&path)?)
+}
+
+/// Builds the database at `path` from scratch.
+pub fn build_database(config: &Config, path: &Path) -> Result<()> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let building = path.with_extension("duckdb.building");
+    remove_database_files(&building)?;
+    let hasher = load_or_create_key(&config.hmac_key_file)?;
+
+    let step = spinner("读取边界 loading boundaries");
+    let boundaries = datasets::load_embedded()?;
+    let rows = division_rows(&boundaries);
+    step.finish_with_message(format!("边界 boundaries: {} divisions", rows.len()));
+
+    let store = Store::open(&building)?;
+    store.write_kinds()?;
+    store.write_divisions(&boundaries.registry, &rows)?;
+
+    let step = spinner("建立空间索引 building the county index (H3 cache)");
+    let index = CountyIndex::build(leaf_geometries(
+        &boundaries.registry,
+        &boundaries.geometries,
+    ));
+    store.write_h3_cache(index.cache_entries())?;
+    step.finish_with_message(format!(
+        "空间索引 county index: {} counties, {} cached H3 cells",
+        index.len(),
+        index.cached_cells()
+    ));
+
+    let options = SyntheticOptions {
+        records: config.records,
+        seed: config.seed,
+        ..Default::default()
+    };
+    let bar = ProgressBar::new(options.records).with_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("生成合成数据 generating synthetic records");
+    let mut loader = store.begin_load()?;
+    datasets::generate(
+        &options,
+        &boundaries.registry,
+        &boundaries.geometries,
+        &index,
+        &hasher,
+        SYNTHETIC_BATCH,
+        |chunk| {
+            loader.append_objects(&chunk.objects)?;
+            loader.append_facilities(&chunk.facilities)?;
+            bar.inc((chunk.objects.len() + chunk.facilities.len()) as u64);
+            Ok(())
+        },
+    )?;
+    let (objects, facilities) = loader.appended();
+    loader.commit(
+        SYNTHETIC_BATCH,
+        "synthetic",
+        &format!("seed {} records {}", options.seed, options.records),
+        None,
+    )?;
+    bar.finish_with_message(format!(
+        "合成数据 synthetic: {objects} service objects, {facilities} facilities"
+    ));
+
+    for (key, value) in [
+        ("schema_version", SCHEMA_VERSION.to_string()),
+        ("records", config.records.to_string()),
+        ("seed", config.seed.to_string()),
+        ("first_month", options.first_month().to_string()),
+        ("last_month", options.last_month.to_string()),
+        (
+            "data_version",
+            format!("{}-{}", SYNTHETIC_BATCH, options.seed),
+        ),
+        ("initialized", "1".to_string()),
+    ] {
+        store.set_meta(key, &value)?;
+    }
+    store.checkpoint()?;
+    drop(store);
+    remove_database_files(path)?;
+    std::fs::rename(&building, path)
+        .with_context(|| format!("moving {} into place", building.display()))?;
+    tracing::info!(path = %path.display(), seconds = started.elapsed().as_secs_f64(), "database built");
+    Ok(())
+}
+
+/// Builds the assignment index from the database (boundaries and the stored H3 cache).
+pub fn county_index(store: &Store) -> Result<CountyIndex> {
+    let registry = store.load_registry()?;
+    let geometries = parse_geometries(store.load_geometries()?)?;
+    let cache = store.load_h3_cache()?;
+    Ok(CountyIndex::with_cache(
+        leaf_geometries(&registry, &geometries),
+        cache,
+    ))
+}
+
+/// Parses stored GeoJSON geometry text.
+pub fn parse_geometries(
+    rows: Vec<(DivisionCode, String)>,
+) -> Result<HashMap<DivisionCode, MultiPolygon<f64>>> {
+    rows.into_par_iter()
+        .map(|(code, text)| {
+            let value: serde_json::Value = serde_json::from_str(&text)?;
+            let geometry = datasets::boundaries::geometry_from_geojson(&value)
+                .map_err(|e| anyhow::anyhow!("division {code}: {e}"))?;
+            Ok((code, geometry))
+        })
+        .collect()
+}
+
+/// The leaves' boundaries, in code order.
+pub fn leaf_geometries<'a>(
+    registry: &'a Registry,
+    geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
+) -> impl Iterator<Item = (DivisionCode, &'a MultiPolygon<f64>)> + 'a {
+    registry
+        .leaves()
+        .filter_map(|d| Some((d.code, geometries.get(&d.code)?)))
+}
+
+/// Derived facts for every division: representatives, centroid, bbox, area, GeoJSON.
+pub fn division_rows(boundaries: &Boundaries) -> Vec<DivisionRow> {
+    let registry = &boundaries.registry;
+    registry
+        .all()
+        .par_iter()
+        .filter_map(|d| {
+            let geometry = boundaries.geometries.get(&d.code)?;
+            let bbox = geometry.bounding_rect()?;
+            let centroid = geometry.centroid()?;
+            let representatives =
+                Level::ALL.map(|level| registry.representative(d.code, level).unwrap_or(d.code));
+            Some(DivisionRow {
+                code: d.code,
+                representatives,
+                centroid: (centroid.x(), centroid.y()),
+                bbox: [bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y],
+                area_km2: geometry.chamberlain_duquette_unsigned_area() / 1e6,
+                geometry: multipolygon_to_geojson(geometry, 5),
+            })
+        })
+        .collect()
+}
+
+/// Reads the HMAC key, creating a random one (readable by the owner only) if missing.
+pub fn load_or_create_key(path: &Path) -> Result<PersonHasher> {
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let key: [u8; 32] = rand::random();
+        write_private(path, hex::encode(key).as_bytes())?;
+        tracing::info!(path = %path.display(), "created a new HMAC key for person identifiers");
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading HMAC key {}", path.display()))?;
+    let key = hex::decode(text.trim()).unwrap_or_else(|_| text.trim().as_bytes().to_vec());
+    PersonHasher::new(&key).map_err(|e| anyhow::anyhow!("HMAC key {}: {e}", path.display()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+fn remove_database_files(path: &Path) -> Result<()> {
+    for file in [
+        path.to_path_buf(),
+        PathBuf::from(format!("{}.wal", path.display())),
+    ] {
+        if file.exists() {
+            std::fs::remove_file(&file).with_context(|| format!("removing {}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn spinner(message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

@@ -1,0 +1,161 @@
+//! Configuration: command-line flags and environment variables (parsed by clap in main),
+//! over an optional TOML file, over defaults.
+
+use serde::Deserialize;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+/// Settings a TOML file may carry; every field optional.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Directory for the database file and the HMAC key.
+    pub data_dir: Option<PathBuf>,
+    /// Address to bind.
+    pub bind: Option<IpAddr>,
+    /// Port to listen on.
+    pub port: Option<u16>,
+    /// File holding the HMAC key for person identifiers.
+    pub hmac_key_file: Option<PathBuf>,
+    /// Directory of the built web front end.
+    pub web_dir: Option<PathBuf>,
+    /// Synthetic records for the embedded default dataset.
+    pub records: Option<u64>,
+    /// Seed of the synthetic dataset.
+    pub seed: Option<u64>,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory for the database file and the HMAC key.
+    pub data_dir: PathBuf,
+    /// Address to bind.
+    pub bind: IpAddr,
+    /// Port to listen on (0 = any free port).
+    pub port: u16,
+    /// File holding the HMAC key for person identifiers.
+    pub hmac_key_file: PathBuf,
+    /// Directory of the built web front end.
+    pub web_dir: PathBuf,
+    /// Synthetic records for the embedded default dataset.
+    pub records: u64,
+    /// Seed of the synthetic dataset.
+    pub seed: u64,
+}
+
+/// Default port.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The TOML file cannot be read.
+    #[error("cannot read config file {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// The TOML file is malformed or has unknown keys.
+    #[error("config file {0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    /// A value is out of range.
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Merges flags/env (`overrides`, already merged by clap) over the file over defaults.
+    pub fn resolve(file: Option<&Path>, overrides: FileConfig) -> Result<Config, ConfigError> {
+        let from_file = match file {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| ConfigError::Parse(path.into(), e))?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = overrides
+            .data_dir
+            .or(from_file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let hmac_key_file = overrides
+            .hmac_key_file
+            .or(from_file.hmac_key_file)
+            .unwrap_or_else(|| data_dir.join("hmac.key"));
+        let records = overrides.records.or(from_file.records).unwrap_or(3_000_000);
+        if records == 0 || records > 2_000_000_000 {
+            return Err(ConfigError::Invalid(format!(
+                "records must be 1..=2000000000, got {records}"
+            )));
+        }
+        Ok(Config {
+            bind: overrides
+                .bind
+                .or(from_file.bind)
+                .unwrap_or(IpAddr::from([127, 0, 0, 1])),
+            port: overrides.port.or(from_file.port).unwrap_or(DEFAULT_PORT),
+            web_dir: overrides.web_dir.or(from_file.web_dir).unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("web")
+                    .join("dist")
+            }),
+            records,
+            seed: overrides.seed.or(from_file.seed).unwrap_or(2_024_0601),
+            data_dir,
+            hmac_key_file,
+        })
+    }
+
+    /// The database file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("shikong.duckdb")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("shikong.toml");
+        std::fs::write(
+            &file,
+            "port = 9000\ndata_dir = \"/srv/shikong\"\nrecords = 1000\n",
+        )
+        .unwrap();
+        let config = Config::resolve(
+            Some(&file),
+            FileConfig {
+                port: Some(9100),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(config.port, 9100);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/shikong"));
+        assert_eq!(config.hmac_key_file, PathBuf::from("/srv/shikong/hmac.key"));
+        assert_eq!(config.records, 1000);
+        let defaults = Config::resolve(None, FileConfig::default()).unwrap();
+        assert_eq!(defaults.port, DEFAULT_PORT);
+    }
+
+    #[test]
+    fn bad_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, "prot = 9000\n").unwrap();
+        let err = Config::resolve(Some(&file), FileConfig::default()).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+        assert!(Config::resolve(
+            Some(&dir.path().join("missing.toml")),
+            FileConfig::default()
+        )
+        .is_err());
+        let zero = FileConfig {
+            records: Some(0),
+            ..Default::default()
+        };
+        assert!(Config::resolve(None, zero).is_err());
+    }
+}

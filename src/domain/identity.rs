@@ -1,0 +1,218 @@
+//! Identity keys: 居民身份证号 (GB 11643, ISO 7064 MOD 11-2) and 统一社会信用代码 (GB 32100),
+//! plus the keyed hash and masked form that are all shikong ever stores of a person's number.
+
+use chrono::{Datelike, NaiveDate};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// MOD 11-2 weights for the first 17 digits of an ID number.
+const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+/// Check character by weighted sum mod 11.
+const ID_CHECK: &[u8; 11] = b"10X98765432";
+
+/// Why a string is not a valid 18-digit ID number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdNumberError {
+    /// Not 17 digits followed by a digit or X.
+    #[error("ID number must be 17 digits and a digit or X")]
+    Format,
+    /// The embedded birth date (digits 7–14) is not a real date, or lies in the future.
+    #[error("ID number has an invalid birth date")]
+    BirthDate,
+    /// The MOD 11-2 check character does not match.
+    #[error("ID number check digit is wrong")]
+    CheckDigit,
+}
+
+/// The MOD 11-2 check character for the first 17 digits (which must be ASCII digits).
+pub fn id_check_char(first17: &[u8]) -> u8 {
+    let sum: u32 = first17
+        .iter()
+        .zip(ID_WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    ID_CHECK[(sum % 11) as usize]
+}
+
+/// Validates an ID number's format, birth date (not after `today`) and check digit.
+/// Lower-case `x` is accepted, as clerks type it.
+pub fn validate_id_number(id: &str, today: NaiveDate) -> Result<NaiveDate, IdNumberError> {
+    let bytes = id.as_bytes();
+    if bytes.len() != 18
+        || !bytes[..17].iter().all(u8::is_ascii_digit)
+        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X' || bytes[17] == b'x')
+    {
+        return Err(IdNumberError::Format);
+    }
+    let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d")
+        .ok()
+        .filter(|d| *d <= today && d.year() >= 1880)
+        .ok_or(IdNumberError::BirthDate)?;
+    if id_check_char(&bytes[..17]) != bytes[17].to_ascii_uppercase() {
+        return Err(IdNumberError::CheckDigit);
+    }
+    Ok(birth)
+}
+
+/// Builds a valid ID number from a region code, a birth date and a 3-digit sequence
+/// (odd for men, even for women).
+pub fn make_id_number(region: u32, birth: NaiveDate, sequence: u16) -> String {
+    let mut id = format!(
+        "{region:06}{}{:03}",
+        birth.format("%Y%m%d"),
+        sequence % 1000
+    );
+    let check = id_check_char(id.as_bytes());
+    id.push(check as char);
+    id
+}
+
+/// The masked form shown to caseworkers: first four and last four characters.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+}
+
+/// Keyed hash (HMAC-SHA256) of person identifiers: equal numbers join, but a stolen database
+/// cannot be reversed by enumerating the small space of valid ID numbers without the key.
+#[derive(Clone)]
+pub struct PersonHasher {
+    mac: Hmac<Sha256>,
+}
+
+impl PersonHasher {
+    /// A hasher for a secret key (at least 16 bytes).
+    pub fn new(key: &[u8]) -> Result<Self, &'static str> {
+        if key.len() < 16 {
+            return Err("HMAC key must be at least 16 bytes");
+        }
+        let mac = Hmac::<Sha256>::new_from_slice(key).map_err(|_| "invalid HMAC key")?;
+        Ok(PersonHasher { mac })
+    }
+
+    /// Hex HMAC-SHA256 of the upper-cased ID number.
+    pub fn hash_id_number(&self, id: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(id.to_ascii_uppercase().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Characters allowed in a 统一社会信用代码 (no I, O, Z, S, V).
+const CREDIT_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+/// GB 32100 weights: 3^i mod 31.
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+/// The GB 32100 check character for the first 17 characters, or None if one is not allowed.
+pub fn credit_check_char(first17: &[u8]) -> Option<u8> {
+    let mut sum = 0u32;
+    for (c, w) in first17.iter().zip(CREDIT_WEIGHTS) {
+        let value = CREDIT_CHARSET.iter().position(|x| x == c)? as u32;
+        sum += value * w;
+    }
+    Some(CREDIT_CHARSET[((31 - sum % 31) % 31) as usize])
+}
+
+/// Whether a 统一社会信用代码 has 18 allowed characters and a correct check character.
+pub fn validate_credit_code(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    bytes.len() == 18 && credit_check_char(&bytes[..17]) == Some(bytes[17])
+}
+
+/// Builds a valid credit code: registration authority + type (e.g. `51` 民政 社会团体 is `5`,`1`),
+/// the 6-digit region, and a 9-character organization serial.
+pub fn make_credit_code(authority_and_type: &str, region: u32, serial: u64) -> String {
+    let mut body = format!("{authority_and_type}{region:06}");
+    let mut n = serial;
+    let mut tail = [b'0'; 9];
+    for slot in tail.iter_mut().rev() {
+        *slot = CREDIT_CHARSET[(n % 31) as usize];
+        n /= 31;
+    }
+    body.push_str(std::str::from_utf8(&tail).expect("ASCII charset"));
+    let check = credit_check_char(body.as_bytes()).expect("charset characters only");
+    body.push(check as char);
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn known_id_numbers_validate() {
+        // The GB 11643 standard's own example, and a widely published sample with an X check.
+        assert!(validate_id_number("11010519491231002X", today()).is_ok());
+        assert!(validate_id_number("440524188001010014", today()).is_ok());
+        assert_eq!(
+            validate_id_number("110105194912310021", today()),
+            Err(IdNumberError::CheckDigit)
+        );
+    }
+
+    #[test]
+    fn made_numbers_validate_and_errors_are_specific() {
+        let birth = NaiveDate::from_ymd_opt(1950, 6, 30).unwrap();
+        for seq in [0, 1, 7, 999] {
+            let id = make_id_number(330_102, birth, seq);
+            assert_eq!(validate_id_number(&id, today()), Ok(birth));
+            assert_eq!(validate_id_number(&id.to_lowercase(), today()), Ok(birth));
+        }
+        assert_eq!(
+            validate_id_number("33010219500230001X", today()),
+            Err(IdNumberError::BirthDate)
+        );
+        assert_eq!(
+            validate_id_number("330102205006300011", today()),
+            Err(IdNumberError::BirthDate)
+        );
+        assert_eq!(
+            validate_id_number("3301021950063000", today()),
+            Err(IdNumberError::Format)
+        );
+        assert_eq!(
+            validate_id_number("33010219500630001Y", today()),
+            Err(IdNumberError::Format)
+        );
+    }
+
+    #[test]
+    fn masking_hides_the_middle() {
+        assert_eq!(mask_id_number("11010519491231002X"), "1101**********002X");
+        assert_eq!(mask_id_number("abc"), "***");
+    }
+
+    #[test]
+    fn hashing_is_keyed_and_case_insensitive() {
+        let a = PersonHasher::new(b"0123456789abcdef").unwrap();
+        let b = PersonHasher::new(b"fedcba9876543210").unwrap();
+        let id = "11010519491231002X";
+        assert_eq!(a.hash_id_number(id), a.hash_id_number(&id.to_lowercase()));
+        assert_ne!(a.hash_id_number(id), b.hash_id_number(id));
+        assert_eq!(a.hash_id_number(id).len(), 64);
+        assert!(PersonHasher::new(b"short").is_err());
+    }
+
+    #[test]
+    fn credit_codes() {
+        // A published example of a valid 统一社会信用代码.
+        assert!(validate_credit_code("91350100M000100Y43"));
+        assert!(!validate_credit_code("91350100M000100Y44"));
+        assert!(!validate_credit_code("91350100M000100Y4"));
+        for serial in [0, 1, 12_345, 999_999_999] {
+            let code = make_credit_code("51", 110_105, serial);
+            assert!(validate_credit_code(&code), "{code}");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The `shikong` command: parses the command line and calls the library.
+
+use clap::{Args, Parser, Subcommand};
+use shikong::config::{Config, FileConfig};
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// 时空 shikong — spatio-temporal analytics server for civil-affairs (民政) data.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (flags and environment variables override it).
+    #[arg(long, global = true, env = "SHIKONG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the database file and the HMAC key [default: data].
+    #[arg(long, global = true, env = "SHIKONG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// File with the HMAC key for person identifiers [default: DATA_DIR/hmac.key, created if missing].
+    #[arg(long, global = true, env = "SHIKONG_HMAC_KEY_FILE")]
+    hmac_key_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct DataArgs {
+    /// Synthetic records of the default dataset [default: 3000000].
+    #[arg(long, env = "SHIKONG_RECORDS")]
+    records: Option<u64>,
+    /// Seed of the synthetic dataset.
+    #[arg(long, env = "SHIKONG_SEED")]
+    seed: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the database if missing, then serve API and web on one port.
+    Serve {
+        /// Address to bind [default: 127.0.0.1].
+        #[arg(long, env = "SHIKONG_BIND")]
+        bind: Option<IpAddr>,
+        /// Port [default: 8080; 0 picks a free port].
+        #[arg(long, env = "SHIKONG_PORT")]
+        port: Option<u16>,
+        /// Directory of the built web front end [default: web/dist of the source tree].
+        #[arg(long, env = "SHIKONG_WEB_DIR")]
+        web_dir: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Build the database (boundaries + synthetic data) if missing or built with other settings.
+    Init {
+        /// Rebuild even if a matching database exists.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Rebuild the database with a synthetic dataset of the given size (e.g. 100000000).
+    Generate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Assign points to counties: a CSV file (columns lon,lat), or every stored record.
+    Assign {
+        /// CSV with a header naming lon and lat; other columns pass through.
+        #[arg(long, requires = "output")]
+        input: Option<PathBuf>,
+        /// Output CSV: the input columns plus county_code and h3.
+        #[arg(long, requires = "input")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut overrides = FileConfig {
+        data_dir: cli.data_dir,
+        hmac_key_file: cli.hmac_key_file,
+        ..Default::default()
+    };
+    let data = match &cli.command {
+        Command::Serve {
+            bind,
+            port,
+            web_dir,
+            data,
+        } => {
+            overrides.bind = *bind;
+            overrides.port = *port;
+            overrides.web_dir = web_dir.clone();
+            data.clone()
+        }
+        Command::Init { data, .. } | Command::Generate { data } | Command::Assign { data, .. } => {
+            data.clone()
+        }
+    };
+    overrides.records = data.records;
+    overrides.seed = data.seed;
+    let config = Config::resolve(cli.config.as_deref(), overrides)?;
+    match cli.command {
+        Command::Serve { .. } => shikong::commands::serve(&config),
+        Command::Init { force, .. } => shikong::commands::init(&config, force),
+        Command::Generate { .. } => shikong::commands::init(&config, true),
+        Command::Assign {
+            input: Some(input),
+            output: Some(output),
+            ..
+        } => shikong::commands::assign_file(&config, &input, &output),
+        Command::Assign { .. } => shikong::commands::assign_stored(&config),
+    }
+}

@@ -1,0 +1,9 @@
+//! Spatial kernels: plain functions over `geo` types and slices, free of I/O, parallelised
+//! with rayon at the call site.
+
+pub mod assign;
+pub mod geojson;
+pub mod prepared;
+
+pub use assign::{Assignment, CountyIndex, CACHE_RESOLUTION, POINT_RESOLUTION};
+pub use prepared::PreparedPolygon;

@@ -1,0 +1,416 @@
+//! The DuckDB store: one database file, schema and queries from `sql/*.sql`, bulk loads
+//! through the Appender.
+
+mod error;
+
+pub use error::StoreError;
+
+use crate::domain::{DivisionCode, Facility, Kind, Level, Registry, ServiceObject};
+use chrono::NaiveDate;
+use duckdb::types::Value;
+use duckdb::{params, Connection, OptionalExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const SCHEMA: &str = include_str!("../../sql/schema.sql");
+const INSERT_DIVISION: &str = include_str!("../../sql/insert_division.sql");
+const INSERT_BATCH: &str = include_str!("../../sql/insert_batch.sql");
+const DIVISIONS_CURRENT: &str = include_str!("../../sql/divisions_current.sql");
+const DIVISION_GEOMETRIES: &str = include_str!("../../sql/division_geometries.sql");
+const STATS_BY_DIVISION: &str = include_str!("../../sql/stats_by_division.sql");
+const RECORD_COUNTS: &str = include_str!("../../sql/record_counts.sql");
+
+/// Version of `sql/schema.sql`; a database built by another version is rebuilt.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// A division row to write, with its derived facts.
+#[derive(Debug, Clone)]
+pub struct DivisionRow {
+    /// Code.
+    pub code: DivisionCode,
+    /// Representatives at province, prefecture and county level.
+    pub representatives: [DivisionCode; 3],
+    /// Centroid (lon, lat).
+    pub centroid: (f64, f64),
+    /// Bounding box (min lon, min lat, max lon, max lat).
+    pub bbox: [f64; 4],
+    /// Geodesic area in km².
+    pub area_km2: f64,
+    /// GeoJSON geometry text.
+    pub geometry: String,
+}
+
+/// One month's statistic request, already validated.
+#[derive(Debug, Clone)]
+pub struct StatsQuery {
+    /// Partition level.
+    pub level: Level,
+    /// Restrict to descendants of this division.
+    pub parent: Option<DivisionCode>,
+    /// One kind, or all kinds.
+    pub kind: Option<Kind>,
+    /// As-of date for interval records (last day of the month).
+    pub as_of: NaiveDate,
+    /// First day of the month (events).
+    pub first_day: NaiveDate,
+    /// First day of the next month (events).
+    pub next_first_day: NaiveDate,
+}
+
+/// A handle on the database file. Each caller gets its own connection to the same database
+/// instance (DuckDB connections are not shared between threads).
+pub struct Store {
+    path: PathBuf,
+    root: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and applies the schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            root: Mutex::new(conn),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new connection to the same database.
+    pub fn connection(&self) -> Result<Connection, StoreError> {
+        let root = self.root.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(root.try_clone()?)
+    }
+
+    /// Reads a meta value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let conn = self.connection()?;
+        Ok(conn
+            .query_row("SELECT value FROM meta WHERE key = ?", [key], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Writes a meta value.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        let conn = self.connection()?;
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])?;
+        Ok(())
+    }
+
+    /// Writes the kinds table.
+    pub fn write_kinds(&self) -> Result<(), StoreError> {
+        let conn = self.connection()?;
+        conn.execute_batch("BEGIN; DELETE FROM kinds;")?;
+        for kind in Kind::ALL {
+            let unit = serde_json::to_value(kind.unit())?
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            conn.execute(
+                "INSERT INTO kinds VALUES (?, ?, ?, ?, ?)",
+                params![
+                    kind.id(),
+                    unit,
+                    kind.name_zh(),
+                    kind.name_en(),
+                    unit == "event"
+                ],
+            )?;
+        }
+        conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Replaces all divisions in one transaction.
+    pub fn write_divisions(
+        &self,
+        registry: &Registry,
+        rows: &[DivisionRow],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.connection()?;
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM divisions", [])?;
+        {
+            let mut insert = tx.prepare(INSERT_DIVISION)?;
+            for row in rows {
+                let info = registry
+                    .get(row.code)
+                    .ok_or(StoreError::UnknownDivision(row.code))?;
+                insert.execute(params![
+                    row.code.get(),
+                    info.name,
+                    info.level.id(),
+                    info.parent.map(|p| p.get()),
+                    info.depth,
+                    info.is_leaf,
+                    row.representatives[0].get(),
+                    row.representatives[1].get(),
+                    row.representatives[2].get(),
+                    row.centroid.0,
+                    row.centroid.1,
+                    row.bbox[0],
+                    row.bbox[1],
+                    row.bbox[2],
+                    row.bbox[3],
+                    row.area_km2,
+                    row.geometry,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Loads the current division tree.
+    pub fn load_registry(&self) -> Result<Registry, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(DIVISIONS_CURRENT)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, u32>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<u32>>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut parsed = Vec::with_capacity(rows.len());
+        for (code, name, level, parent) in rows {
+            let code = DivisionCode::new(code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let level = Level::from_id(&level)
+                .ok_or_else(|| StoreError::Corrupt(format!("level {level}")))?;
+            let parent = parent
+                .map(DivisionCode::new)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            parsed.push((code, name, level, parent));
+        }
+        Registry::build(parsed).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Current boundaries as GeoJSON geometry text, by code.
+    pub fn load_geometries(&self) -> Result<Vec<(DivisionCode, String)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(DIVISION_GEOMETRIES)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, u32>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(code, geometry)| {
+                Ok((
+                    DivisionCode::new(code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    geometry,
+                ))
+            })
+            .collect()
+    }
+
+    /// Starts a bulk load: a transaction that lands whole or not at all.
+    pub fn begin_load(&self) -> Result<Loader, StoreError> {
+        let conn = self.connection()?;
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        Ok(Loader {
+            conn,
+            objects: 0,
+            facilities: 0,
+        })
+    }
+
+    /// Rows per kind.
+    pub fn record_counts(&self) -> Result<Vec<(Kind, u64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(RECORD_COUNTS)?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, u64>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(kind, n)| {
+                Ok((
+                    Kind::from_id(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
+                    n,
+                ))
+            })
+            .collect()
+    }
+
+    /// Counts per division representative for one month (`None` = unassigned records).
+    pub fn counts_by_division(
+        &self,
+        q: &StatsQuery,
+    ) -> Result<Vec<(Option<DivisionCode>, u64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare_cached(STATS_BY_DIVISION)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    q.level.id(),
+                    q.parent.map(|p| p.get()),
+                    q.kind.map(|k| k.id()),
+                    // Statement parameters take dates as ISO text (cast in the SQL).
+                    q.as_of.to_string(),
+                    q.first_day.to_string(),
+                    q.next_first_day.to_string(),
+                ],
+                |row| Ok((row.get::<_, Option<u32>>(0)?, row.get::<_, u64>(1)?)),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(code, n)| {
+                let code = code
+                    .map(DivisionCode::new)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((code, n))
+            })
+            .collect()
+    }
+
+    /// Writes the H3 cell → county cache.
+    pub fn write_h3_cache(
+        &self,
+        cells: impl IntoIterator<Item = (u64, u32)>,
+    ) -> Result<(), StoreError> {
+        let conn = self.connection()?;
+        conn.execute_batch("BEGIN; DELETE FROM h3_county_cache;")?;
+        {
+            let mut appender = conn.appender("h3_county_cache")?;
+            for (cell, county) in cells {
+                appender.append_row(params![cell, county])?;
+            }
+            appender.flush()?;
+        }
+        conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    /// Reads the H3 cell → county cache.
+    pub fn load_h3_cache(&self) -> Result<Vec<(u64, u32)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare("SELECT cell, county_code FROM h3_county_cache")?;
+        let rows = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Flushes the write-ahead log into the database file.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.connection()?.execute_batch("CHECKPOINT")?;
+        Ok(())
+    }
+}
+
+/// A bulk load in progress. Dropped without [`Loader::commit`], it rolls back.
+pub struct Loader {
+    conn: Connection,
+    objects: u64,
+    facilities: u64,
+}
+
+impl Loader {
+    /// Appends service objects.
+    pub fn append_objects(&mut self, rows: &[ServiceObject]) -> Result<(), StoreError> {
+        let mut appender = self.conn.appender("service_objects")?;
+        for r in rows {
+            appender.append_row(params![
+                r.id,
+                r.kind.id(),
+                r.lon,
+                r.lat,
+                r.declared_code,
+                r.county_code,
+                r.h3,
+                date_value(r.valid_from),
+                r.valid_to.map(date_value).unwrap_or(Value::Null),
+                r.person_hash.as_deref(),
+                r.person_masked.as_deref(),
+                r.credit_code.as_deref(),
+                r.attrs.as_str(),
+                r.batch_id,
+            ])?;
+        }
+        appender.flush()?;
+        self.objects += rows.len() as u64;
+        Ok(())
+    }
+
+    /// Appends facilities.
+    pub fn append_facilities(&mut self, rows: &[Facility]) -> Result<(), StoreError> {
+        let mut appender = self.conn.appender("facilities")?;
+        for r in rows {
+            appender.append_row(params![
+                r.id,
+                r.kind.id(),
+                r.name.as_str(),
+                r.credit_code.as_str(),
+                r.lon,
+                r.lat,
+                r.declared_code,
+                r.county_code,
+                r.h3,
+                r.capacity,
+                r.occupied,
+                date_value(r.valid_from),
+                r.valid_to.map(date_value).unwrap_or(Value::Null),
+                r.batch_id,
+            ])?;
+        }
+        appender.flush()?;
+        self.facilities += rows.len() as u64;
+        Ok(())
+    }
+
+    /// Rows appended so far (objects, facilities).
+    pub fn appended(&self) -> (u64, u64) {
+        (self.objects, self.facilities)
+    }
+
+    /// Records the batch in the ledger and commits everything.
+    pub fn commit(
+        self,
+        batch_id: u64,
+        source: &str,
+        description: &str,
+        checksum: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            INSERT_BATCH,
+            params![
+                batch_id,
+                source,
+                description,
+                self.objects + self.facilities,
+                0u64,
+                checksum,
+                "committed"
+            ],
+        )?;
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        // After a successful COMMIT there is no transaction and this is a harmless no-op error.
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+}
+
+/// A date as DuckDB's native DATE value (days since 1970-01-01), for the Appender.
+fn date_value(date: NaiveDate) -> Value {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    Value::Date32((date - epoch).num_days() as i32)
+}
