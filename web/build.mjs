@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Build web/dist/ from web/src/ plus the vendored MapLibre GL JS files.
+//
+// No bundler on purpose: the page is a handful of static files that the Rust
+// server serves as-is on an offline intranet. The output is deterministic —
+// the same inputs always give byte-identical files (no timestamps, no hashes
+// in names), written in a fixed order — so it can be diffed or embedded.
+//
+// Usage: node build.mjs   (or: npm run build)
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const webDir = dirname(fileURLToPath(import.meta.url));
+const srcDir = join(webDir, 'src');
+const distDir = join(webDir, 'dist');
+const mlDir = join(webDir, 'node_modules', 'maplibre-gl');
+
+// Our own page files, copied verbatim.
+const SRC_FILES = ['index.html', 'app.js', 'style.css', 'favicon.svg'];
+
+// MapLibre GL JS >= 6 ships only ES modules. The main module loads its worker
+// from `new URL('./maplibre-gl-worker.mjs', import.meta.url)`, i.e. a
+// same-origin module worker next to it — no blob: worker, so it works under a
+// strict CSP (`worker-src 'self'`). Both files must therefore sit side by side
+// in dist/vendor/. (maplibre-gl-shared.mjs is an empty placeholder; not needed.)
+const VENDOR_FILES = [
+  { from: 'dist/maplibre-gl.mjs', to: 'maplibre-gl.mjs', stripSourceMap: true },
+  { from: 'dist/maplibre-gl-worker.mjs', to: 'maplibre-gl-worker.mjs', stripSourceMap: true },
+  { from: 'dist/maplibre-gl.css', to: 'maplibre-gl.css' },
+  // BSD-3-Clause requires the licence to travel with redistributed binaries.
+  { from: 'LICENSE.txt', to: 'maplibre-gl.LICENSE.txt' },
+];
+
+function fail(msg) {
+  console.error(`build: ${msg}`);
+  process.exit(1);
+}
+
+if (!existsSync(mlDir)) fail('node_modules/maplibre-gl missing — run `npm ci` in web/ first');
+const mlVersion = JSON.parse(readFileSync(join(mlDir, 'package.json'), 'utf8')).version;
+if (Number.parseInt(mlVersion, 10) < 6) {
+  fail(`maplibre-gl ${mlVersion} found; app.js imports the ES-module build of maplibre-gl >= 6`);
+}
+
+// Source maps are not shipped (several MB, useless offline). Drop the trailing
+// `//# sourceMappingURL=` comment so an opened DevTools does not request a
+// missing .map file from the server.
+function stripSourceMapComment(buf) {
+  const text = buf.toString('utf8').replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '\n');
+  return Buffer.from(text, 'utf8');
+}
+
+const written = [];
+function write(dest, data) {
+  mkdirSync(dirname(dest), { recursive: true });
+  writeFileSync(dest, data);
+  const sha = createHash('sha256').update(data).digest('hex').slice(0, 12);
+  written.push({ path: relative(webDir, dest), bytes: data.length, sha });
+}
+
+rmSync(distDir, { recursive: true, force: true });
+
+for (const name of SRC_FILES) {
+  const from = join(srcDir, name);
+  if (!existsSync(from)) fail(`missing source file src/${name}`);
+  write(join(distDir, name), readFileSync(from));
+}
+
+for (const f of VENDOR_FILES) {
+  const from = join(mlDir, f.from);
+  if (!existsSync(from)) fail(`maplibre-gl ${mlVersion}: missing ${f.from}`);
+  let data = readFileSync(from);
+  if (f.stripSourceMap) data = stripSourceMapComment(data);
+  write(join(distDir, 'vendor', f.to), data);
+}
+
+const width = Math.max(...written.map((w) => w.path.length));
+for (const w of written) {
+  console.log(`wrote ${w.path.padEnd(width)}  ${String(w.bytes).padStart(8)} B  sha256:${w.sha}`);
+}
+const total = written.reduce((n, w) => n + w.bytes, 0);
+console.log(`build: ${written.length} files, ${total} bytes (maplibre-gl ${mlVersion})`);
