@@ -1,0 +1,293 @@
+//! End-to-end: `shikong init` builds a real DuckDB file, the test reads it with its own SQL
+//! (not the server's code path), then `shikong serve` on an ephemeral port must agree.
+
+mod common;
+
+use common::{get, get_json, run_ok, Server};
+use duckdb::Connection;
+use serde_json::Value;
+use std::collections::HashMap;
+
+const RECORDS: u64 = 150_000;
+const KIND: &str = "dibao";
+const MONTH: &str = "2025-06";
+const AS_OF: &str = "2025-06-30";
+
+/// Province → count straight from the file: interval contains the month's last day.
+fn expected_by_province(db: &Connection, kind: Option<&str>) -> HashMap<String, u64> {
+    let sql = "SELECT printf('%06d', county_code // 10000 * 10000), count(*) FROM (
+                   SELECT kind, county_code, valid_from, valid_to FROM service_objects
+                   UNION ALL SELECT kind, county_code, valid_from, valid_to FROM facilities)
+               WHERE (kind = ? OR ? IS NULL) AND kind <> 'marriage'
+                 AND valid_from <= CAST(? AS DATE) AND (valid_to IS NULL OR valid_to > CAST(? AS DATE))
+                 AND county_code IS NOT NULL
+               GROUP BY 1";
+    let mut stmt = db.prepare(sql).unwrap();
+    let rows = stmt
+        .query_map(duckdb::params![kind, kind, AS_OF, AS_OF], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })
+        .unwrap();
+    rows.map(|r| r.unwrap())
+        .map(|(c, n)| (c, n as u64))
+        .collect()
+}
+
+fn rows(body: &Value) -> &Vec<Value> {
+    body["rows"].as_array().expect("rows array")
+}
+
+fn count_of(body: &Value, code: &str) -> u64 {
+    rows(body)
+        .iter()
+        .find(|r| r["code"] == code)
+        .map(|r| r["count"].as_u64().unwrap())
+        .unwrap_or(0)
+}
+
+#[test]
+fn server_answers_and_agrees_with_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    run_ok(&[
+        "init",
+        "--data-dir",
+        data_arg,
+        "--records",
+        &RECORDS.to_string(),
+    ]);
+
+    // Independent numbers, read before the server holds the file.
+    let (expected, expected_all, marriages, total_rows) = {
+        let db = Connection::open(data.join("shikong.duckdb")).unwrap();
+        let marriages: i64 = db
+            .query_row(
+                "SELECT count(*) FROM service_objects WHERE kind = 'marriage'
+                 AND valid_from >= DATE '2025-06-01' AND valid_from < DATE '2025-07-01'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let total: i64 = db
+            .query_row(
+                "SELECT (SELECT count(*) FROM service_objects) + (SELECT count(*) FROM facilities)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (
+            expected_by_province(&db, Some(KIND)),
+            expected_by_province(&db, None),
+            marriages as u64,
+            total as u64,
+        )
+    };
+    assert_eq!(total_rows, RECORDS, "generate --records is exact");
+    assert!(
+        expected.values().sum::<u64>() > 1_000,
+        "the month should have dibao records"
+    );
+
+    let mut server = Server::start(&data, RECORDS);
+    let base = &server.base.clone();
+
+    let health = get_json(&format!("{base}/health"));
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["records"], RECORDS);
+
+    // Province level: every province-level division, counts equal to the file's.
+    let body = get_json(&format!(
+        "{base}/api/v1/stats?level=province&kind={KIND}&month={MONTH}"
+    ));
+    assert_eq!(rows(&body).len(), 34, "34 province-level divisions");
+    for (code, n) in &expected {
+        assert_eq!(count_of(&body, code), *n, "province {code}");
+    }
+    let total = body["total"].as_u64().unwrap();
+    assert_eq!(total, expected.values().sum::<u64>());
+    assert_eq!(
+        rows(&body)
+            .iter()
+            .map(|r| r["count"].as_u64().unwrap())
+            .sum::<u64>(),
+        total
+    );
+    assert_eq!(
+        body["unassigned"], 0,
+        "synthetic points all lie inside China"
+    );
+    assert_eq!(count_of(&body, "810000"), 0, "no synthetic records in 香港");
+
+    // All kinds at once: interval kinds as of month end plus marriages within the month.
+    let all = get_json(&format!("{base}/api/v1/stats?level=province&month={MONTH}"));
+    assert_eq!(
+        all["total"].as_u64().unwrap(),
+        expected_all.values().sum::<u64>() + marriages
+    );
+    let events = get_json(&format!("{base}/api/v1/stats?kind=marriage&month={MONTH}"));
+    assert_eq!(events["total"].as_u64().unwrap(), marriages);
+
+    // Every level partitions the country: the same total at each.
+    for level in ["prefecture", "county"] {
+        let body = get_json(&format!(
+            "{base}/api/v1/stats?level={level}&kind={KIND}&month={MONTH}"
+        ));
+        assert_eq!(body["total"].as_u64().unwrap(), total, "{level} total");
+    }
+    // Drill-down under 湖北: prefectures plus 省直辖县级 (仙桃 429004) sum to the province.
+    let hubei = get_json(&format!(
+        "{base}/api/v1/stats?level=prefecture&parent=420000&kind={KIND}&month={MONTH}"
+    ));
+    assert!(rows(&hubei)
+        .iter()
+        .any(|r| r["code"] == "429004" && r["name"] == "仙桃市"));
+    assert_eq!(hubei["total"].as_u64().unwrap(), count_of(&body, "420000"));
+    // 重庆 has no prefecture layer: its districts are its prefecture-level partition.
+    let chongqing = get_json(&format!(
+        "{base}/api/v1/stats?level=county&parent=500000&kind={KIND}&month={MONTH}"
+    ));
+    assert!(rows(&chongqing).len() >= 38);
+    assert_eq!(
+        chongqing["total"].as_u64().unwrap(),
+        count_of(&body, "500000")
+    );
+
+    // Divisions and boundaries.
+    let provinces = get_json(&format!("{base}/api/v1/divisions?level=province"));
+    assert_eq!(provinces["count"], 34);
+    let beijing = get_json(&format!("{base}/api/v1/divisions?parent=110000"));
+    assert_eq!(beijing["divisions"][0]["code"], "110100");
+    let counties = get_json(&format!("{base}/api/v1/divisions?level=county"));
+    let leaves = counties["count"].as_u64().unwrap();
+    assert!(
+        (2_800..2_900).contains(&leaves),
+        "{leaves} county-level units"
+    );
+    let shapes = get_json(&format!("{base}/api/v1/boundaries?level=province"));
+    assert_eq!(shapes["type"], "FeatureCollection");
+    assert_eq!(shapes["features"].as_array().unwrap().len(), 34);
+    assert!(shapes["features"][0]["geometry"]["coordinates"].is_array());
+
+    let meta = get_json(&format!("{base}/api/v1/meta"));
+    assert_eq!(meta["kinds"].as_array().unwrap().len(), 12);
+    assert_eq!(meta["months"]["last"], "2026-10");
+
+    // Bad input: a clear 4xx naming the parameter, never a 500, and the server stays up.
+    let bad: &[(&str, u16, Option<&str>)] = &[
+        ("/api/v1/stats?level=state", 400, Some("level")),
+        ("/api/v1/stats?level=", 200, None),
+        ("/api/v1/stats?kind=pension", 400, Some("kind")),
+        ("/api/v1/stats?kind=DIBAO", 400, Some("kind")),
+        ("/api/v1/stats?month=2025-13", 400, Some("month")),
+        ("/api/v1/stats?month=2025-6", 400, Some("month")),
+        ("/api/v1/stats?month=june", 400, Some("month")),
+        ("/api/v1/stats?month=2025-06-01", 400, Some("month")),
+        ("/api/v1/stats?parent=999999", 400, Some("parent")),
+        ("/api/v1/stats?parent=110199", 404, Some("parent")),
+        ("/api/v1/stats?parent=11010", 400, Some("parent")),
+        (
+            "/api/v1/stats?parent=110000%27%20OR%201=1--",
+            400,
+            Some("parent"),
+        ),
+        (
+            "/api/v1/stats?kind=dibao%27;DROP%20TABLE%20service_objects;--",
+            400,
+            Some("kind"),
+        ),
+        (
+            "/api/v1/stats?level=province&level=county",
+            400,
+            Some("level"),
+        ),
+        ("/api/v1/stats?lvl=province", 400, Some("lvl")),
+        ("/api/v1/stats?kind=%FF%FE", 400, Some("kind")),
+        ("/api/v1/divisions?level=town", 400, Some("level")),
+        ("/api/v1/divisions?parent=abcdef", 400, Some("parent")),
+        ("/api/v1/boundaries?tolerance=-1", 400, Some("tolerance")),
+        ("/api/v1/boundaries?tolerance=NaN", 400, Some("tolerance")),
+        ("/api/v1/boundaries?tolerance=1e309", 400, Some("tolerance")),
+        ("/api/v1/nothing", 404, None),
+    ];
+    for (path, status, param) in bad {
+        let (got, body) = get(&format!("{base}{path}"));
+        assert_eq!(got, *status, "{path}: {body}");
+        if *status >= 400 {
+            let json: Value =
+                serde_json::from_str(&body).unwrap_or_else(|_| panic!("{path}: not JSON: {body}"));
+            assert!(
+                json["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{path}: {body}"
+            );
+            if let Some(param) = param {
+                assert_eq!(json["error"]["param"], *param, "{path}: {body}");
+            }
+        }
+    }
+    let long = format!("{base}/api/v1/stats?kind={}", "a".repeat(5000));
+    assert_eq!(get(&long).0, 400);
+    assert!(server.is_running(), "server survived bad input");
+    assert_eq!(get_json(&format!("{base}/health"))["status"], "ok");
+}
+
+#[test]
+fn assign_reports_bad_rows_with_line_numbers_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("points.csv");
+    let output = dir.path().join("out.csv");
+    std::fs::write(
+        &input,
+        "id,lon,lat\n1,116.4,39.9\n2,abc,39.9\n3,116.4\n4,116.4,95\n",
+    )
+    .unwrap();
+    let result = std::process::Command::new(common::binary())
+        .args(["assign", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--input")
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(!result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    for expected in ["3 bad rows", "line 3", "line 4", "line 5"] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in {stderr}"
+        );
+    }
+    assert!(!output.exists(), "nothing written on a bad batch");
+
+    std::fs::write(
+        &input,
+        "id,lon,lat\n1,116.397,39.909\n2,121.47,31.23\n3,160.0,10.0\n",
+    )
+    .unwrap();
+    run_ok(&[
+        "assign",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    let out = std::fs::read_to_string(&output).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "id,lon,lat,county_code,h3");
+    assert!(
+        lines[1].contains(",110101,") || lines[1].contains(",110102,"),
+        "天安门 is in 东城/西城: {}",
+        lines[1]
+    );
+    assert!(lines[2].contains(",3101"), "上海 city centre: {}", lines[2]);
+    assert!(
+        lines[3].contains("160.0,10.0,,"),
+        "Pacific point unassigned: {}",
+        lines[3]
+    );
+}
