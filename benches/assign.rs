@@ -1,4 +1,4 @@
-//! Point → county assignment throughput over the real boundaries, all cores (rayon).
+//! Point → county assignment and H3 binning throughput over the real boundaries, all cores (rayon).
 //!
 //! Two workloads of 1,000,000 points each:
 //! - `synthetic`: points as the default dataset places them (clustered around towns, all
@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use shikong::bootstrap::leaf_geometries;
 use shikong::datasets::{self, SyntheticOptions};
 use shikong::domain::identity::PersonHasher;
-use shikong::spatial::CountyIndex;
+use shikong::spatial::{h3_cells, CountyIndex};
 use std::hint::black_box;
 
 const POINTS: usize = 1_000_000;
@@ -25,9 +25,9 @@ fn bench_assign(c: &mut Criterion) {
         &boundaries.geometries,
     ));
     eprintln!(
-        "index: {} counties, {} cached cells, built in {:.2} s",
+        "index: {} counties, {:.1}% of land grid cells direct, built in {:.2} s",
         index.len(),
-        index.cached_cells(),
+        100.0 * index.cache_ratio(),
         started.elapsed().as_secs_f64()
     );
 
@@ -80,12 +80,47 @@ fn bench_assign(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter_batched(
                 || (),
-                |_| black_box(index.assign_all(black_box(points))),
+                |_| black_box(index.locate_all(black_box(points))),
                 BatchSize::SmallInput,
             )
         });
     }
+    // H3 binning (resolution 9) of the same points, all cores: the other half of ingest.
+    group.bench_function("h3_res9_synthetic", |b| {
+        b.iter(|| black_box(h3_cells(black_box(&synthetic))))
+    });
     group.finish();
+
+    // The pieces of one assignment, single-threaded, to see where time goes.
+    let mut pieces = c.benchmark_group("assign_pieces_1m_single_thread");
+    pieces.throughput(Throughput::Elements(POINTS as u64));
+    pieces.sample_size(10);
+    pieces.bench_function("h3_cell_res9", |b| {
+        b.iter(|| {
+            synthetic
+                .iter()
+                .filter_map(|&(lon, lat)| h3o::LatLng::new(lat, lon).ok())
+                .map(|ll| u64::from(ll.to_cell(h3o::Resolution::Nine)))
+                .fold(0u64, |a, c| a ^ c)
+        })
+    });
+    pieces.bench_function("exact_only", |b| {
+        b.iter(|| {
+            synthetic
+                .iter()
+                .filter(|&&(lon, lat)| index.locate_exact(lon, lat).is_some())
+                .count()
+        })
+    });
+    pieces.bench_function("assign_single_thread", |b| {
+        b.iter(|| {
+            synthetic
+                .iter()
+                .filter(|&&(lon, lat)| index.locate(lon, lat).is_some())
+                .count()
+        })
+    });
+    pieces.finish();
 }
 
 criterion_group!(benches, bench_assign);

@@ -101,9 +101,3 @@ CREATE TABLE IF NOT EXISTS facilities (
     valid_to      DATE,
     batch_id      UBIGINT NOT NULL
 );
-
--- H3 cells (resolution 7) wholly inside one leaf division: the assignment cache, built once.
-CREATE TABLE IF NOT EXISTS h3_county_cache (
-    cell        UBIGINT PRIMARY KEY,
-    county_code INTEGER NOT NULL
-);

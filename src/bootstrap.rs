@@ -64,16 +64,15 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
     store.write_kinds()?;
     store.write_divisions(&boundaries.registry, &rows)?;
 
-    let step = spinner("建立空间索引 building the county index (H3 cache)");
+    let step = spinner("建立空间索引 building the county index");
     let index = CountyIndex::build(leaf_geometries(
         &boundaries.registry,
         &boundaries.geometries,
     ));
-    store.write_h3_cache(index.cache_entries())?;
     step.finish_with_message(format!(
-        "空间索引 county index: {} counties, {} cached H3 cells",
+        "空间索引 county index: {} counties, {:.1}% of grid cells answer without a polygon test",
         index.len(),
-        index.cached_cells()
+        100.0 * index.cache_ratio()
     ));
 
     let options = SyntheticOptions {
@@ -136,15 +135,11 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Builds the assignment index from the database (boundaries and the stored H3 cache).
+/// Builds the assignment index from the boundaries stored in the database.
 pub fn county_index(store: &Store) -> Result<CountyIndex> {
     let registry = store.load_registry()?;
     let geometries = parse_geometries(store.load_geometries()?)?;
-    let cache = store.load_h3_cache()?;
-    Ok(CountyIndex::with_cache(
-        leaf_geometries(&registry, &geometries),
-        cache,
-    ))
+    Ok(CountyIndex::build(leaf_geometries(&registry, &geometries)))
 }
 
 /// Parses stored GeoJSON geometry text.

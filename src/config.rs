@@ -99,7 +99,10 @@ impl Config {
                     .join("dist")
             }),
             records,
-            seed: overrides.seed.or(from_file.seed).unwrap_or(2_024_0601),
+            seed: overrides
+                .seed
+                .or(from_file.seed)
+                .unwrap_or(crate::datasets::synthetic::DEFAULT_SEED),
             data_dir,
             hmac_key_file,
         })

@@ -37,6 +37,9 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// (level, parent, tolerance in micro-degrees): what a simplified boundary collection depends on.
+type BoundaryKey = (Level, Option<DivisionCode>, u64);
+
 struct Inner {
     store: Store,
     registry: Registry,
@@ -44,7 +47,7 @@ struct Inner {
     data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
-    boundary_cache: Mutex<HashMap<(Level, Option<DivisionCode>, u64), Arc<String>>>,
+    boundary_cache: Mutex<HashMap<BoundaryKey, Arc<String>>>,
 }
 
 impl AppState {

@@ -80,12 +80,16 @@ async fn meta(
     })))
 }
 
+/// The divisions a request names.
+struct Selection {
+    level: Option<Level>,
+    parent: Option<DivisionCode>,
+    codes: Vec<DivisionCode>,
+}
+
 /// `level` and `parent` → the divisions to list: the partition at `level` (under `parent`),
 /// or without a level the parent's direct children (or the provinces).
-fn select_divisions(
-    state: &AppState,
-    params: &Params,
-) -> Result<(Option<Level>, Option<DivisionCode>, Vec<DivisionCode>), ApiError> {
+fn select_divisions(state: &AppState, params: &Params) -> Result<Selection, ApiError> {
     let registry = state.registry();
     let level = params.level("level")?;
     let parent = params.division("parent", registry)?;
@@ -94,7 +98,11 @@ fn select_divisions(
         (None, Some(parent)) => registry.children(parent).to_vec(),
         (None, None) => registry.partition(Level::Province, None),
     };
-    Ok((level, parent, codes))
+    Ok(Selection {
+        level,
+        parent,
+        codes,
+    })
 }
 
 async fn divisions(
@@ -102,7 +110,11 @@ async fn divisions(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref(), &["level", "parent"])?;
-    let (level, parent, codes) = select_divisions(&state, &params)?;
+    let Selection {
+        level,
+        parent,
+        codes,
+    } = select_divisions(&state, &params)?;
     let registry = state.registry();
     let rows: Vec<Value> = codes
         .iter()
@@ -124,7 +136,11 @@ async fn boundaries(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &["level", "parent", "tolerance"])?;
-    let (level, parent, codes) = select_divisions(&state, &params)?;
+    let Selection {
+        level,
+        parent,
+        codes,
+    } = select_divisions(&state, &params)?;
     let level = level.unwrap_or(Level::Province);
     // Default tolerances keep a whole-country layer small enough for a browser.
     let default_tolerance = match level {

@@ -26,6 +26,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
+/// Seed of the embedded default dataset.
+pub const DEFAULT_SEED: u64 = 20_240_601;
+
 /// Options for [`generate`].
 #[derive(Debug, Clone)]
 pub struct SyntheticOptions {
@@ -43,7 +46,7 @@ impl Default for SyntheticOptions {
     fn default() -> Self {
         SyntheticOptions {
             records: 3_000_000,
-            seed: 2_024_0601,
+            seed: DEFAULT_SEED,
             last_month: Month::new(2026, 10).expect("valid month"),
             months: 36,
         }
@@ -53,7 +56,7 @@ impl Default for SyntheticOptions {
 impl SyntheticOptions {
     /// First month of the window.
     pub fn first_month(&self) -> Month {
-        self.last_month.add(1 - self.months.max(1) as i32)
+        self.last_month.plus_months(1 - self.months.max(1) as i32)
     }
 }
 

@@ -60,7 +60,7 @@ impl Month {
     }
 
     /// The month `n` months later (n may be negative).
-    pub fn add(self, n: i32) -> Month {
+    pub fn plus_months(self, n: i32) -> Month {
         let index = self.year * 12 + self.month as i32 - 1 + n;
         Month {
             year: index.div_euclid(12),
@@ -116,8 +116,8 @@ mod tests {
             "2023-12".parse::<Month>().unwrap().next().to_string(),
             "2024-01"
         );
-        assert_eq!(m.add(-14).to_string(), "2022-12");
-        assert_eq!(m.add(11).to_string(), "2025-01");
+        assert_eq!(m.plus_months(-14).to_string(), "2022-12");
+        assert_eq!(m.plus_months(11).to_string(), "2025-01");
         assert_eq!(m.months_until("2025-02".parse().unwrap()), 12);
     }
 

@@ -5,5 +5,5 @@ pub mod assign;
 pub mod geojson;
 pub mod prepared;
 
-pub use assign::{Assignment, CountyIndex, CACHE_RESOLUTION, POINT_RESOLUTION};
+pub use assign::{h3_cell, h3_cells, Assignment, CountyIndex, POINT_RESOLUTION};
 pub use prepared::PreparedPolygon;

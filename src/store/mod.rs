@@ -277,34 +277,6 @@ impl Store {
             .collect()
     }
 
-    /// Writes the H3 cell → county cache.
-    pub fn write_h3_cache(
-        &self,
-        cells: impl IntoIterator<Item = (u64, u32)>,
-    ) -> Result<(), StoreError> {
-        let conn = self.connection()?;
-        conn.execute_batch("BEGIN; DELETE FROM h3_county_cache;")?;
-        {
-            let mut appender = conn.appender("h3_county_cache")?;
-            for (cell, county) in cells {
-                appender.append_row(params![cell, county])?;
-            }
-            appender.flush()?;
-        }
-        conn.execute_batch("COMMIT")?;
-        Ok(())
-    }
-
-    /// Reads the H3 cell → county cache.
-    pub fn load_h3_cache(&self) -> Result<Vec<(u64, u32)>, StoreError> {
-        let conn = self.connection()?;
-        let mut stmt = conn.prepare("SELECT cell, county_code FROM h3_county_cache")?;
-        let rows = stmt
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
     /// Flushes the write-ahead log into the database file.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.connection()?.execute_batch("CHECKPOINT")?;
