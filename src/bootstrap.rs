@@ -138,22 +138,8 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
 /// Builds the assignment index from the boundaries stored in the database.
 pub fn county_index(store: &Store) -> Result<CountyIndex> {
     let registry = store.load_registry()?;
-    let geometries = parse_geometries(store.load_geometries()?)?;
+    let geometries = datasets::boundaries::parse_geometry_texts(store.load_geometries()?)?;
     Ok(CountyIndex::build(leaf_geometries(&registry, &geometries)))
-}
-
-/// Parses stored GeoJSON geometry text.
-pub fn parse_geometries(
-    rows: Vec<(DivisionCode, String)>,
-) -> Result<HashMap<DivisionCode, MultiPolygon<f64>>> {
-    rows.into_par_iter()
-        .map(|(code, text)| {
-            let value: serde_json::Value = serde_json::from_str(&text)?;
-            let geometry = datasets::boundaries::geometry_from_geojson(&value)
-                .map_err(|e| anyhow::anyhow!("division {code}: {e}"))?;
-            Ok((code, geometry))
-        })
-        .collect()
 }
 
 /// The leaves' boundaries, in code order.

@@ -15,8 +15,6 @@ use std::time::Instant;
 /// `shikong serve`: builds the database if missing, then serves API, tiles and web.
 pub fn serve(config: &Config) -> Result<()> {
     let store = bootstrap::ensure_database(config)?;
-    let registry = store.load_registry()?;
-    let geometries = bootstrap::parse_geometries(store.load_geometries()?)?;
     let meta_month = |key: &str| -> Result<Month> {
         let value = store
             .meta(key)?
@@ -32,7 +30,7 @@ pub fn serve(config: &Config) -> Result<()> {
     if !config.web_dir.join("index.html").is_file() {
         tracing::warn!(dir = %config.web_dir.display(), "web front end not built; serving the API only");
     }
-    let state = AppState::new(store, registry, geometries, data, config.web_dir.clone());
+    let state = AppState::new(store, data, config.web_dir.clone())?;
     let addr = SocketAddr::new(config.bind, config.port);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

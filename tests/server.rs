@@ -156,6 +156,19 @@ fn server_answers_and_agrees_with_the_database_file() {
     // Divisions and boundaries.
     let provinces = get_json(&format!("{base}/api/v1/divisions?level=province"));
     assert_eq!(provinces["count"], 34);
+    // 北京: 16,410 km², centroid inside its bounding box.
+    let bj = &provinces["divisions"][0];
+    assert_eq!(bj["code"], "110000");
+    let area = bj["area_km2"].as_f64().unwrap();
+    assert!((15_500.0..17_500.0).contains(&area), "北京 area {area} km²");
+    let (c, b) = (&bj["centroid"], &bj["bbox"]);
+    for (axis, (lo, hi)) in [(0, (0, 2)), (1, (1, 3))] {
+        let v = c[axis].as_f64().unwrap();
+        assert!(
+            b[lo].as_f64().unwrap() < v && v < b[hi].as_f64().unwrap(),
+            "centroid in bbox"
+        );
+    }
     let beijing = get_json(&format!("{base}/api/v1/divisions?parent=110000"));
     assert_eq!(beijing["divisions"][0]["code"], "110100");
     let counties = get_json(&format!("{base}/api/v1/divisions?level=county"));

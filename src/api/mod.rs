@@ -7,8 +7,9 @@ mod routes;
 
 pub use error::ApiError;
 
+use crate::datasets::boundaries::parse_geometry_texts;
 use crate::domain::{DivisionCode, Level, Month, Registry};
-use crate::store::Store;
+use crate::store::{DivisionFacts, Store, StoreError};
 use axum::Router;
 use geo::MultiPolygon;
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ struct Inner {
     store: Store,
     registry: Registry,
     geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
+    facts: HashMap<DivisionCode, DivisionFacts>,
     data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
@@ -51,24 +53,29 @@ struct Inner {
 }
 
 impl AppState {
-    /// Builds the state over an open store.
-    pub fn new(
-        store: Store,
-        registry: Registry,
-        geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
-        data: DataInfo,
-        web_dir: PathBuf,
-    ) -> AppState {
-        AppState {
+    /// Builds the state over an open store: the division tree, boundaries and facts are read
+    /// once into memory.
+    pub fn new(store: Store, data: DataInfo, web_dir: PathBuf) -> Result<AppState, StoreError> {
+        let registry = store.load_registry()?;
+        let geometries = parse_geometry_texts(store.load_geometries()?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let facts = store.load_division_facts()?.into_iter().collect();
+        Ok(AppState {
             inner: Arc::new(Inner {
                 store,
                 registry,
                 geometries,
+                facts,
                 data,
                 web_dir,
                 boundary_cache: Mutex::default(),
             }),
-        }
+        })
+    }
+
+    /// Centroid, bounding box and area of a division.
+    pub fn facts(&self, code: DivisionCode) -> Option<&DivisionFacts> {
+        self.inner.facts.get(&code)
     }
 
     /// The store.

@@ -120,9 +120,13 @@ async fn divisions(
         .iter()
         .filter_map(|&code| registry.get(code))
         .map(|d| {
+            let facts = state.facts(d.code);
             json!({
                 "code": d.code, "name": d.name, "level": d.level, "parent": d.parent,
                 "depth": d.depth, "is_leaf": d.is_leaf,
+                "centroid": facts.map(|f| f.centroid),
+                "bbox": facts.map(|f| f.bbox),
+                "area_km2": facts.map(|f| (f.area_km2 * 10.0).round() / 10.0),
             })
         })
         .collect();

@@ -128,6 +128,22 @@ pub fn parse_feature_collection(text: &str) -> Result<Vec<Boundary>, BoundaryErr
         .collect()
 }
 
+/// Parses (code, GeoJSON geometry text) pairs as stored in the database, in parallel.
+pub fn parse_geometry_texts(
+    rows: Vec<(DivisionCode, String)>,
+) -> Result<HashMap<DivisionCode, MultiPolygon<f64>>, BoundaryError> {
+    use rayon::prelude::*;
+    rows.into_par_iter()
+        .map(|(code, text)| {
+            let value: Value = serde_json::from_str(&text)
+                .map_err(|e| BoundaryError::GeoJson(format!("{code}: {e}")))?;
+            let geometry = geometry_from_geojson(&value)
+                .map_err(|e| BoundaryError::GeoJson(format!("{code}: {e}")))?;
+            Ok((code, geometry))
+        })
+        .collect()
+}
+
 /// Converts a GeoJSON Polygon or MultiPolygon geometry object.
 pub fn geometry_from_geojson(geometry: &Value) -> Result<MultiPolygon<f64>, String> {
     let coords = &geometry["coordinates"];

@@ -19,6 +19,7 @@ const DIVISIONS_CURRENT: &str = include_str!("../../sql/divisions_current.sql");
 const DIVISION_GEOMETRIES: &str = include_str!("../../sql/division_geometries.sql");
 const STATS_BY_DIVISION: &str = include_str!("../../sql/stats_by_division.sql");
 const RECORD_COUNTS: &str = include_str!("../../sql/record_counts.sql");
+const DIVISION_FACTS: &str = include_str!("../../sql/division_facts.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
 pub const SCHEMA_VERSION: &str = "1";
@@ -38,6 +39,17 @@ pub struct DivisionRow {
     pub area_km2: f64,
     /// GeoJSON geometry text.
     pub geometry: String,
+}
+
+/// Geometry facts of a division, as stored.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct DivisionFacts {
+    /// Centroid `[lon, lat]`.
+    pub centroid: [f64; 2],
+    /// Bounding box `[min lon, min lat, max lon, max lat]`.
+    pub bbox: [f64; 4],
+    /// Area in km².
+    pub area_km2: f64,
 }
 
 /// One month's statistic request, already validated.
@@ -193,6 +205,32 @@ impl Store {
             parsed.push((code, name, level, parent));
         }
         Registry::build(parsed).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Centroid, bounding box and area of every current division.
+    pub fn load_division_facts(&self) -> Result<Vec<(DivisionCode, DivisionFacts)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(DIVISION_FACTS)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    DivisionFacts {
+                        centroid: [r.get(1)?, r.get(2)?],
+                        bbox: [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?],
+                        area_km2: r.get(7)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(code, facts)| {
+                Ok((
+                    DivisionCode::new(code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    facts,
+                ))
+            })
+            .collect()
     }
 
     /// Current boundaries as GeoJSON geometry text, by code.
