@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS divisions (
     max_lon         DOUBLE NOT NULL,
     max_lat         DOUBLE NOT NULL,
     area_km2        DOUBLE NOT NULL,
+    population      UBIGINT,           -- estimated residents (census provinces × county proxy)
     valid_from      DATE NOT NULL,
     valid_to        DATE,
     geometry        VARCHAR NOT NULL,  -- GeoJSON geometry, longitude/latitude

@@ -152,9 +152,16 @@ pub fn leaf_geometries<'a>(
         .filter_map(|d| Some((d.code, geometries.get(&d.code)?)))
 }
 
-/// Derived facts for every division: representatives, centroid, bbox, area, GeoJSON.
+/// Derived facts for every division: representatives, centroid, bbox, area, estimated
+/// population, GeoJSON.
 pub fn division_rows(boundaries: &Boundaries) -> Vec<DivisionRow> {
     let registry = &boundaries.registry;
+    let areas: HashMap<DivisionCode, f64> = boundaries
+        .geometries
+        .par_iter()
+        .map(|(code, g)| (*code, g.chamberlain_duquette_unsigned_area() / 1e6))
+        .collect();
+    let population = datasets::population::estimate_populations(registry, &areas);
     registry
         .all()
         .par_iter()
@@ -169,7 +176,8 @@ pub fn division_rows(boundaries: &Boundaries) -> Vec<DivisionRow> {
                 representatives,
                 centroid: (centroid.x(), centroid.y()),
                 bbox: [bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y],
-                area_km2: geometry.chamberlain_duquette_unsigned_area() / 1e6,
+                area_km2: areas.get(&d.code).copied().unwrap_or_default(),
+                population: population.get(&d.code).copied(),
                 geometry: multipolygon_to_geojson(geometry, 5),
             })
         })

@@ -14,7 +14,7 @@ const MONTH: &str = "2025-06";
 const AS_OF: &str = "2025-06-30";
 
 /// Province → count straight from the file: interval contains the month's last day.
-fn expected_by_province(db: &Connection, kind: Option<&str>) -> HashMap<String, u64> {
+fn expected_by_province(db: &Connection, kind: Option<&str>, as_of: &str) -> HashMap<String, u64> {
     let sql = "SELECT printf('%06d', county_code // 10000 * 10000), count(*) FROM (
                    SELECT kind, county_code, valid_from, valid_to FROM service_objects
                    UNION ALL SELECT kind, county_code, valid_from, valid_to FROM facilities)
@@ -24,7 +24,7 @@ fn expected_by_province(db: &Connection, kind: Option<&str>) -> HashMap<String, 
                GROUP BY 1";
     let mut stmt = db.prepare(sql).unwrap();
     let rows = stmt
-        .query_map(duckdb::params![kind, kind, AS_OF, AS_OF], |r| {
+        .query_map(duckdb::params![kind, kind, as_of, as_of], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
         })
         .unwrap();
@@ -77,11 +77,15 @@ fn server_answers_and_agrees_with_the_database_file() {
             )
             .unwrap();
         (
-            expected_by_province(&db, Some(KIND)),
-            expected_by_province(&db, None),
+            expected_by_province(&db, Some(KIND), AS_OF),
+            expected_by_province(&db, None, AS_OF),
             marriages as u64,
             total as u64,
         )
+    };
+    let expected_previous = {
+        let db = Connection::open(data.join("shikong.duckdb")).unwrap();
+        expected_by_province(&db, Some(KIND), "2025-05-31")
     };
     assert_eq!(total_rows, RECORDS, "generate --records is exact");
     assert!(
@@ -182,6 +186,144 @@ fn server_answers_and_agrees_with_the_database_file() {
     assert_eq!(shapes["features"].as_array().unwrap().len(), 34);
     assert!(shapes["features"][0]["geometry"]["coordinates"].is_array());
 
+    // Flows: count = previous + entered - exited for every division; previous equals the
+    // file's count for the month before; rate = count per 10,000 estimated residents.
+    let expected_prev = &expected_previous;
+    for r in rows(&body) {
+        let (count, previous) = (
+            r["count"].as_i64().unwrap(),
+            r["previous"].as_i64().unwrap(),
+        );
+        let (entered, exited) = (
+            r["entered"].as_i64().unwrap(),
+            r["exited"].as_i64().unwrap(),
+        );
+        assert_eq!(count, previous + entered - exited, "{r}");
+        assert_eq!(r["change"].as_i64().unwrap(), count - previous);
+        let code = r["code"].as_str().unwrap();
+        assert_eq!(
+            previous as u64,
+            expected_prev.get(code).copied().unwrap_or(0),
+            "previous of {code}"
+        );
+        if let Some(population) = r["population"].as_f64() {
+            let rate = r["rate_per_10k"].as_f64().unwrap();
+            assert!((rate - count as f64 * 1e4 / population).abs() < 0.01, "{r}");
+        }
+    }
+    assert!(rows(&body).iter().find(|r| r["code"] == "710000").unwrap()["population"].is_null());
+
+    // Ranking.
+    let top = get_json(&format!(
+        "{base}/api/v1/stats/top?kind={KIND}&month={MONTH}&n=5"
+    ));
+    let top_counts: Vec<u64> = top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(top_counts.len(), 5);
+    assert!(
+        top_counts.windows(2).all(|w| w[0] >= w[1]),
+        "{top_counts:?}"
+    );
+    assert_eq!(
+        top_counts[0],
+        rows(&body)
+            .iter()
+            .map(|r| r["count"].as_u64().unwrap())
+            .max()
+            .unwrap()
+    );
+    let bottom = get_json(&format!("{base}/api/v1/stats/top?level=county&parent=330000&kind={KIND}&month={MONTH}&measure=rate&order=asc&n=3"));
+    let rates: Vec<f64> = bottom["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rate_per_10k"].as_f64().unwrap())
+        .collect();
+    assert!(
+        rates.len() == 3 && rates.windows(2).all(|w| w[0] <= w[1]),
+        "{rates:?}"
+    );
+
+    // Series: each month equals that month's statistic, for a province and for a county.
+    let zhejiang = get_json(&format!(
+        "{base}/api/v1/stats/series?code=330000&kind={KIND}&from=2025-01&to={MONTH}"
+    ));
+    let months = zhejiang["months"].as_array().unwrap();
+    assert_eq!(months.len(), 6);
+    assert_eq!(
+        months[5]["count"].as_u64().unwrap(),
+        count_of(&body, "330000")
+    );
+    let county_code = rows(&get_json(&format!(
+        "{base}/api/v1/stats?level=county&parent=330100&kind={KIND}&month=2025-03"
+    )))
+    .iter()
+    .max_by_key(|r| r["count"].as_u64().unwrap())
+    .map(|r| {
+        (
+            r["code"].as_str().unwrap().to_string(),
+            r["count"].as_u64().unwrap(),
+        )
+    })
+    .unwrap();
+    let series = get_json(&format!(
+        "{base}/api/v1/stats/series?code={}&kind={KIND}",
+        county_code.0
+    ));
+    let march = series["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2025-03")
+        .unwrap();
+    assert_eq!(
+        march["count"].as_u64().unwrap(),
+        county_code.1,
+        "series and stats agree for {}",
+        county_code.0
+    );
+    assert_eq!(series["months"].as_array().unwrap().len(), 36);
+    let national = get_json(&format!(
+        "{base}/api/v1/stats/series?kind=marriage&from={MONTH}&to={MONTH}"
+    ));
+    assert_eq!(national["months"][0]["count"].as_u64().unwrap(), marriages);
+
+    // One division with its lineage and children.
+    let xiantao = get_json(&format!("{base}/api/v1/divisions/429004"));
+    let lineage: Vec<&str> = xiantao["lineage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(lineage, ["420000", "429004"]);
+    let dongcheng = get_json(&format!("{base}/api/v1/divisions/110101"));
+    assert_eq!(dongcheng["lineage"].as_array().unwrap().len(), 3);
+    assert!(
+        get_json(&format!("{base}/api/v1/divisions/330000"))["children"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 11
+    );
+
+    // CSV of the same table.
+    let (status, csv) = get(&format!(
+        "{base}/api/v1/stats?kind={KIND}&month={MONTH}&format=csv"
+    ));
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("\u{feff}code,name,level,count"));
+    assert_eq!(lines.len(), 35);
+    assert!(lines.iter().any(|l| l.starts_with(&format!(
+        "330000,浙江省,province,{},",
+        count_of(&body, "330000")
+    ))));
+
     let meta = get_json(&format!("{base}/api/v1/meta"));
     assert_eq!(meta["kinds"].as_array().unwrap().len(), 12);
     assert_eq!(meta["months"]["last"], "2026-10");
@@ -222,6 +364,35 @@ fn server_answers_and_agrees_with_the_database_file() {
         ("/api/v1/boundaries?tolerance=NaN", 400, Some("tolerance")),
         ("/api/v1/boundaries?tolerance=1e309", 400, Some("tolerance")),
         ("/api/v1/nothing", 404, None),
+        ("/api/v1/stats?format=xml", 400, Some("format")),
+        ("/api/v1/stats?month=1999-01", 400, Some("month")),
+        ("/api/v1/stats?month=2030-01", 400, Some("month")),
+        ("/api/v1/stats/top?measure=max", 400, Some("measure")),
+        ("/api/v1/stats/top?order=up", 400, Some("order")),
+        ("/api/v1/stats/top?n=0", 400, Some("n")),
+        ("/api/v1/stats/top?n=1.5", 400, Some("n")),
+        ("/api/v1/stats/top?n=100000", 400, Some("n")),
+        ("/api/v1/stats/top?n=-3", 400, Some("n")),
+        (
+            "/api/v1/stats/series?from=2026-01&to=2025-01",
+            400,
+            Some("from"),
+        ),
+        (
+            "/api/v1/stats/series?code=330000&from=2020-01",
+            400,
+            Some("from"),
+        ),
+        ("/api/v1/stats/series?code=33", 400, Some("code")),
+        (
+            "/api/v1/stats/series?code=330000&kind=dibao&limit=5",
+            400,
+            Some("limit"),
+        ),
+        ("/api/v1/divisions/abc", 400, Some("code")),
+        ("/api/v1/divisions/110199", 404, Some("code")),
+        ("/api/v1/divisions/110101?x=1", 400, Some("x")),
+        ("/api/v1/meta?x=1", 400, Some("x")),
     ];
     for (path, status, param) in bad {
         let (got, body) = get(&format!("{base}{path}"));

@@ -1,7 +1,9 @@
 //! Analytics over the store: statistics per division, kind and month. Knows nothing of HTTP.
 
 mod error;
+pub mod series;
 pub mod stats;
 
 pub use error::AnalyticsError;
-pub use stats::{division_stats, DivisionCount, StatsRequest, StatsResult};
+pub use series::{monthly_series, SeriesPoint};
+pub use stats::{division_stats, rank, DivisionCount, Measure, StatsRequest, StatsResult};

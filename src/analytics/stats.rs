@@ -1,9 +1,10 @@
 //! Counts per division for a month, computed from validity intervals at query time (no
-//! precomputed table that could drift from the records).
+//! precomputed table that could drift from the records), with the month-over-month change,
+//! the flows in and out, and the rate per 10,000 residents.
 
 use super::AnalyticsError;
 use crate::domain::{DivisionCode, Kind, Level, Month, Registry};
-use crate::store::{StatsQuery, Store};
+use crate::store::{DivisionFacts, MonthCounts, StatsQuery, Store};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -20,7 +21,7 @@ pub struct StatsRequest {
     pub month: Month,
 }
 
-/// One division's count.
+/// One division's figures for the month.
 #[derive(Debug, Clone, Serialize)]
 pub struct DivisionCount {
     /// Division code.
@@ -31,9 +32,23 @@ pub struct DivisionCount {
     pub level: Level,
     /// Records in force at month end (events: dated within the month).
     pub count: u64,
+    /// The same for the previous month.
+    pub previous: u64,
+    /// `count - previous`.
+    pub change: i64,
+    /// Change in percent of `previous` (`null` when previous is 0).
+    pub change_pct: Option<f64>,
+    /// Interval records that started in the month (新增).
+    pub entered: u64,
+    /// Interval records that ended in the month (退出).
+    pub exited: u64,
+    /// Estimated residents (`null` outside the census provinces).
+    pub population: Option<u64>,
+    /// `count` per 10,000 residents.
+    pub rate_per_10k: Option<f64>,
 }
 
-/// Counts for every division of the partition, zero included.
+/// Figures for every division of the partition, zero included.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatsResult {
     /// Partition level.
@@ -48,18 +63,23 @@ pub struct StatsResult {
     pub as_of: String,
     /// Sum of `rows[].count`.
     pub total: u64,
+    /// Sum of `rows[].previous`.
+    pub total_previous: u64,
     /// Records outside every boundary (only reported without a parent filter).
     pub unassigned: u64,
     /// One row per division of the partition, in code order.
     pub rows: Vec<DivisionCount>,
 }
 
-/// Computes counts per division of the partition at `request.level` under `request.parent`.
+/// Computes the figures per division of the partition at `request.level` under
+/// `request.parent`.
 pub fn division_stats(
     store: &Store,
     registry: &Registry,
+    facts: &HashMap<DivisionCode, DivisionFacts>,
     request: &StatsRequest,
 ) -> Result<StatsResult, AnalyticsError> {
+    let previous = request.month.plus_months(-1);
     let query = StatsQuery {
         level: request.level,
         parent: request.parent,
@@ -67,21 +87,35 @@ pub fn division_stats(
         as_of: request.month.last_day(),
         first_day: request.month.first_day(),
         next_first_day: request.month.next().first_day(),
+        previous_as_of: previous.last_day(),
+        previous_first_day: previous.first_day(),
     };
-    let mut counts: HashMap<Option<DivisionCode>, u64> = HashMap::new();
-    for (code, n) in store.counts_by_division(&query)? {
-        *counts.entry(code).or_default() += n;
-    }
+    let counts: HashMap<Option<DivisionCode>, MonthCounts> =
+        store.counts_by_division(&query)?.into_iter().collect();
     let rows: Vec<DivisionCount> = registry
         .partition(request.level, request.parent)
         .into_iter()
         .filter_map(|code| {
             let info = registry.get(code)?;
+            let c = counts.get(&Some(code)).copied().unwrap_or_default();
+            let population = facts
+                .get(&code)
+                .and_then(|f| f.population)
+                .filter(|&p| p > 0);
             Some(DivisionCount {
                 code,
                 name: info.name.clone(),
                 level: info.level,
-                count: counts.get(&Some(code)).copied().unwrap_or(0),
+                count: c.count,
+                previous: c.previous,
+                change: c.count as i64 - c.previous as i64,
+                change_pct: (c.previous > 0).then(|| {
+                    round2(100.0 * (c.count as f64 - c.previous as f64) / c.previous as f64)
+                }),
+                entered: c.entered,
+                exited: c.exited,
+                population,
+                rate_per_10k: population.map(|p| round2(c.count as f64 * 10_000.0 / p as f64)),
             })
         })
         .collect();
@@ -92,11 +126,111 @@ pub fn division_stats(
         month: request.month,
         as_of: query.as_of.to_string(),
         total: rows.iter().map(|r| r.count).sum(),
+        total_previous: rows.iter().map(|r| r.previous).sum(),
         unassigned: if request.parent.is_none() {
-            counts.get(&None).copied().unwrap_or(0)
+            counts.get(&None).map(|c| c.count).unwrap_or(0)
         } else {
             0
         },
         rows,
     })
+}
+
+/// Which figure ranks divisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Records.
+    Count,
+    /// Records per 10,000 residents.
+    Rate,
+    /// Change from the previous month.
+    Change,
+}
+
+impl Measure {
+    /// Parses `count`, `rate` or `change`.
+    pub fn from_id(id: &str) -> Option<Measure> {
+        match id {
+            "count" => Some(Measure::Count),
+            "rate" => Some(Measure::Rate),
+            "change" => Some(Measure::Change),
+            _ => None,
+        }
+    }
+
+    /// The value of a row (`None` when the row has no such figure, e.g. no population).
+    pub fn value(self, row: &DivisionCount) -> Option<f64> {
+        match self {
+            Measure::Count => Some(row.count as f64),
+            Measure::Rate => row.rate_per_10k,
+            Measure::Change => Some(row.change as f64),
+        }
+    }
+}
+
+/// The `n` highest (or lowest) rows by `measure`; rows without the figure are left out,
+/// ties broken by code so the order is stable.
+pub fn rank(
+    rows: &[DivisionCount],
+    measure: Measure,
+    ascending: bool,
+    n: usize,
+) -> Vec<DivisionCount> {
+    let mut ranked: Vec<(f64, &DivisionCount)> = rows
+        .iter()
+        .filter_map(|r| Some((measure.value(r)?, r)))
+        .collect();
+    ranked.sort_by(|a, b| {
+        let order = a.0.total_cmp(&b.0);
+        let order = if ascending { order } else { order.reverse() };
+        order.then(a.1.code.cmp(&b.1.code))
+    });
+    ranked.into_iter().take(n).map(|(_, r)| r.clone()).collect()
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(code: &str, count: u64, previous: u64, population: Option<u64>) -> DivisionCount {
+        DivisionCount {
+            code: code.parse().unwrap(),
+            name: code.into(),
+            level: Level::County,
+            count,
+            previous,
+            change: count as i64 - previous as i64,
+            change_pct: None,
+            entered: 0,
+            exited: 0,
+            population,
+            rate_per_10k: population.map(|p| count as f64 * 10_000.0 / p as f64),
+        }
+    }
+
+    #[test]
+    fn ranking_orders_skips_missing_figures_and_breaks_ties_by_code() {
+        let rows = [
+            row("110101", 10, 5, Some(1_000)),
+            row("110102", 30, 40, None),
+            row("110105", 10, 0, Some(100)),
+        ];
+        let codes =
+            |v: Vec<DivisionCount>| v.iter().map(|r| r.code.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            codes(rank(&rows, Measure::Count, false, 2)),
+            ["110102", "110101"]
+        );
+        assert_eq!(
+            codes(rank(&rows, Measure::Rate, false, 5)),
+            ["110105", "110101"]
+        );
+        assert_eq!(codes(rank(&rows, Measure::Change, true, 1)), ["110102"]);
+        assert_eq!(Measure::from_id("rate"), Some(Measure::Rate));
+        assert_eq!(Measure::from_id("sum"), None);
+    }
 }

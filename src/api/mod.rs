@@ -73,6 +73,11 @@ impl AppState {
         })
     }
 
+    /// Facts of every division.
+    pub fn all_facts(&self) -> &HashMap<DivisionCode, DivisionFacts> {
+        &self.inner.facts
+    }
+
     /// Centroid, bounding box and area of a division.
     pub fn facts(&self, code: DivisionCode) -> Option<&DivisionFacts> {
         self.inner.facts.get(&code)

@@ -6,7 +6,7 @@
 //! from its type (urban district, county-level city, county, banner…) and its area; see
 //! [`county_weight`].
 
-use crate::domain::DivisionCode;
+use crate::domain::{DivisionCode, Registry};
 use std::collections::HashMap;
 
 const CENSUS_CSV: &str = include_str!("../../datasets/population/census2020_provinces.csv");
@@ -78,6 +78,39 @@ pub fn county_weight(kind: CountyType, area_km2: f64) -> f64 {
     base * area_km2.max(1.0).powf(0.3)
 }
 
+/// Estimated resident population of every division in the 31 census provinces: the
+/// province's census total shared among its leaves by [`county_weight`], summed upwards.
+/// Divisions outside the census table (香港, 澳门, 台湾) are absent.
+pub fn estimate_populations(
+    registry: &Registry,
+    area_km2: &HashMap<DivisionCode, f64>,
+) -> HashMap<DivisionCode, u64> {
+    let census = province_population();
+    let weight = |code: DivisionCode, name: &str| {
+        county_weight(
+            CountyType::from_name(name),
+            area_km2.get(&code).copied().unwrap_or(1.0),
+        )
+    };
+    let mut province_weight: HashMap<DivisionCode, f64> = HashMap::new();
+    for leaf in registry.leaves() {
+        *province_weight.entry(leaf.code.province()).or_default() += weight(leaf.code, &leaf.name);
+    }
+    let mut out: HashMap<DivisionCode, u64> = HashMap::new();
+    for leaf in registry.leaves() {
+        let province = leaf.code.province();
+        let Some(&total) = census.get(&province) else {
+            continue;
+        };
+        let share = weight(leaf.code, &leaf.name) / province_weight[&province];
+        let people = (total as f64 * share).round() as u64;
+        for ancestor in registry.lineage(leaf.code) {
+            *out.entry(ancestor.code).or_default() += people;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +123,40 @@ mod tests {
         // military personnel, who belong to no province).
         assert_eq!(p.values().sum::<u64>(), 1_409_778_724);
         assert_eq!(p[&"440000".parse().unwrap()], 126_012_510);
+    }
+
+    #[test]
+    fn estimates_add_up_to_the_census() {
+        let b = crate::datasets::load_embedded().unwrap();
+        let areas = b
+            .geometries
+            .iter()
+            .map(|(c, g)| {
+                (
+                    *c,
+                    geo::ChamberlainDuquetteArea::chamberlain_duquette_unsigned_area(g) / 1e6,
+                )
+            })
+            .collect();
+        let estimates = estimate_populations(&b.registry, &areas);
+        let census = province_population();
+        for (province, total) in &census {
+            let estimate = estimates[province] as i64;
+            assert!(
+                (estimate - *total as i64).abs() < 100,
+                "{province}: {estimate} vs {total}"
+            );
+        }
+        assert!(!estimates.contains_key(&"710000".parse().unwrap()));
+        // A prefecture is the sum of its children.
+        let hangzhou: DivisionCode = "330100".parse().unwrap();
+        let children: u64 = b
+            .registry
+            .children(hangzhou)
+            .iter()
+            .map(|c| estimates[c])
+            .sum();
+        assert_eq!(estimates[&hangzhou], children);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //!
 //! The same options and key always give the same rows, whatever the number of threads.
 
-use super::population::{county_weight, province_population, CountyType};
+use super::population::{estimate_populations, CountyType};
 use crate::domain::identity::{make_credit_code, make_id_number, mask_id_number, PersonHasher};
 use crate::domain::{DivisionCode, Facility, Kind, Month, Registry, ServiceObject, Unit};
 use crate::spatial::CountyIndex;
@@ -249,16 +249,22 @@ fn prepare_counties(
     geometries: &HashMap<DivisionCode, MultiPolygon<f64>>,
     index: &CountyIndex,
 ) -> Vec<County> {
-    let population = province_population();
     let leaves: Vec<_> = registry
         .leaves()
-        .filter(|d| population.contains_key(&d.code.province()))
         .filter_map(|d| Some((d, geometries.get(&d.code)?)))
         .collect();
-    let mut counties: Vec<County> = leaves
+    let areas: HashMap<DivisionCode, f64> = leaves
+        .par_iter()
+        .map(|(d, g)| (d.code, g.chamberlain_duquette_unsigned_area() / 1e6))
+        .collect();
+    // Each county draws records in proportion to its estimated population; counties outside
+    // the census provinces have none and get no records.
+    let population = estimate_populations(registry, &areas);
+    leaves
         .par_iter()
         .filter_map(|(d, geometry)| {
-            let area_km2 = geometry.chamberlain_duquette_unsigned_area() / 1e6;
+            let people = *population.get(&d.code)?;
+            let area_km2 = areas[&d.code];
             let ctype = CountyType::from_name(&d.name);
             let bbox = geometry.bounding_rect()?;
             let mut rng = ChaCha8Rng::seed_from_u64(
@@ -296,21 +302,11 @@ fn prepare_counties(
                 sigma: sigma_km / 111.0,
                 bbox,
                 ctype,
-                weight: county_weight(ctype, area_km2),
+                weight: people as f64,
             })
         })
         .filter(|c| !c.towns.is_empty())
-        .collect();
-    // Scale weights so each province's counties share the province's census population.
-    let mut province_weight: HashMap<DivisionCode, f64> = HashMap::new();
-    for c in &counties {
-        *province_weight.entry(c.code.province()).or_default() += c.weight;
-    }
-    for c in &mut counties {
-        let province = c.code.province();
-        c.weight = population[&province] as f64 * c.weight / province_weight[&province];
-    }
-    counties
+        .collect()
 }
 
 struct Context<'a> {

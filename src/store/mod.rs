@@ -20,9 +20,10 @@ const DIVISION_GEOMETRIES: &str = include_str!("../../sql/division_geometries.sq
 const STATS_BY_DIVISION: &str = include_str!("../../sql/stats_by_division.sql");
 const RECORD_COUNTS: &str = include_str!("../../sql/record_counts.sql");
 const DIVISION_FACTS: &str = include_str!("../../sql/division_facts.sql");
+const STATS_SERIES_FLOWS: &str = include_str!("../../sql/stats_series_flows.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// A division row to write, with its derived facts.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub struct DivisionRow {
     pub bbox: [f64; 4],
     /// Geodesic area in km².
     pub area_km2: f64,
+    /// Estimated resident population (census provinces only).
+    pub population: Option<u64>,
     /// GeoJSON geometry text.
     pub geometry: String,
 }
@@ -50,6 +53,8 @@ pub struct DivisionFacts {
     pub bbox: [f64; 4],
     /// Area in km².
     pub area_km2: f64,
+    /// Estimated resident population (see `datasets::population`).
+    pub population: Option<u64>,
 }
 
 /// One month's statistic request, already validated.
@@ -67,6 +72,23 @@ pub struct StatsQuery {
     pub first_day: NaiveDate,
     /// First day of the next month (events).
     pub next_first_day: NaiveDate,
+    /// Last day of the previous month.
+    pub previous_as_of: NaiveDate,
+    /// First day of the previous month.
+    pub previous_first_day: NaiveDate,
+}
+
+/// Counts of one division representative for a month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthCounts {
+    /// In force at month end (events: dated in the month).
+    pub count: u64,
+    /// The same for the previous month.
+    pub previous: u64,
+    /// Interval records starting in the month.
+    pub entered: u64,
+    /// Interval records ending in the month.
+    pub exited: u64,
 }
 
 /// A handle on the database file. Each caller gets its own connection to the same database
@@ -171,6 +193,7 @@ impl Store {
                     row.bbox[2],
                     row.bbox[3],
                     row.area_km2,
+                    row.population,
                     row.geometry,
                 ])?;
             }
@@ -219,6 +242,7 @@ impl Store {
                         centroid: [r.get(1)?, r.get(2)?],
                         bbox: [r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?],
                         area_km2: r.get(7)?,
+                        population: r.get(8)?,
                     },
                 ))
             })?
@@ -287,7 +311,7 @@ impl Store {
     pub fn counts_by_division(
         &self,
         q: &StatsQuery,
-    ) -> Result<Vec<(Option<DivisionCode>, u64)>, StoreError> {
+    ) -> Result<Vec<(Option<DivisionCode>, MonthCounts)>, StoreError> {
         let conn = self.connection()?;
         let mut stmt = conn.prepare_cached(STATS_BY_DIVISION)?;
         let rows = stmt
@@ -300,19 +324,49 @@ impl Store {
                     q.as_of.to_string(),
                     q.first_day.to_string(),
                     q.next_first_day.to_string(),
+                    q.previous_as_of.to_string(),
+                    q.previous_first_day.to_string(),
                 ],
-                |row| Ok((row.get::<_, Option<u32>>(0)?, row.get::<_, u64>(1)?)),
+                |row| {
+                    Ok((
+                        row.get::<_, Option<u32>>(0)?,
+                        MonthCounts {
+                            count: row.get(1)?,
+                            previous: row.get(2)?,
+                            entered: row.get(3)?,
+                            exited: row.get(4)?,
+                        },
+                    ))
+                },
             )?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(code, n)| {
+            .map(|(code, counts)| {
                 let code = code
                     .map(DivisionCode::new)
                     .transpose()
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((code, n))
+                Ok((code, counts))
             })
             .collect()
+    }
+
+    /// Records starting and ending per month (`"YYYY-MM"`) for a division (or all), as
+    /// `(is_event, month, starts, ends)`.
+    pub fn monthly_flows(
+        &self,
+        code: Option<DivisionCode>,
+        kind: Option<Kind>,
+    ) -> Result<Vec<(bool, String, u64, u64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare_cached(STATS_SERIES_FLOWS)?;
+        let rows = stmt
+            .query_map(
+                params![code.map(|c| c.get()), kind.map(|k| k.id())],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     /// Flushes the write-ahead log into the database file.

@@ -1,84 +1,17 @@
-//! Route handlers. Each parses and validates its parameters first (a bad one is a 400 before
-//! any work), then runs database work on the blocking pool.
+//! Divisions: lists, one division with its lineage, and boundaries as GeoJSON.
 
-use super::error::ApiError;
-use super::params::Params;
-use super::AppState;
-use crate::analytics::{self, StatsRequest};
-use crate::domain::{DivisionCode, Kind, Level};
+use crate::api::error::ApiError;
+use crate::api::params::Params;
+use crate::api::AppState;
+use crate::domain::{DivisionCode, Level};
 use crate::spatial::geojson::multipolygon_to_geojson;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use geo::Simplify;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::sync::Arc;
-use tower_http::services::{ServeDir, ServeFile};
-
-pub(super) fn routes(web_dir: PathBuf) -> Router<AppState> {
-    let api = Router::new()
-        .route("/meta", get(meta))
-        .route("/divisions", get(divisions))
-        .route("/boundaries", get(boundaries))
-        .route("/stats", get(stats))
-        .fallback(no_route);
-    let router = Router::new()
-        .route("/health", get(health))
-        .nest("/api/v1", api);
-    if web_dir.join("index.html").is_file() {
-        let index = ServeFile::new(web_dir.join("index.html"));
-        router.fallback_service(ServeDir::new(&web_dir).fallback(index))
-    } else {
-        router.fallback(web_missing)
-    }
-}
-
-async fn no_route(uri: Uri) -> ApiError {
-    ApiError::NoRoute(uri.path().to_string())
-}
-
-async fn web_missing() -> Response {
-    let page = "<!doctype html><meta charset=utf-8><title>shikong</title>\
-        <p>前端尚未构建。Web front end not built: run <code>./run</code> (or <code>npm ci --prefix web &amp;&amp; npm run --prefix web build</code>).</p>\
-        <p>API: <a href=\"/api/v1/meta\">/api/v1/meta</a></p>";
-    (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
-}
-
-async fn health(State(state): State<AppState>) -> Json<Value> {
-    let data = state.data();
-    Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "data_version": data.data_version,
-        "records": data.records,
-    }))
-}
-
-async fn meta(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    Params::parse(query.as_deref(), &[])?;
-    let data = state.data();
-    let kinds: Vec<Value> = Kind::ALL
-        .iter()
-        .map(|k| json!({"id": k.id(), "name_zh": k.name_zh(), "name_en": k.name_en(), "unit": k.unit()}))
-        .collect();
-    let levels: Vec<Value> = Level::ALL
-        .iter()
-        .map(|l| json!({"id": l.id(), "name_zh": l.name_zh()}))
-        .collect();
-    Ok(Json(json!({
-        "kinds": kinds,
-        "levels": levels,
-        "months": {"first": data.first_month, "last": data.last_month, "default": data.last_month},
-        "data_version": data.data_version,
-        "records": data.records,
-    })))
-}
 
 /// The divisions a request names.
 struct Selection {
@@ -105,7 +38,7 @@ fn select_divisions(state: &AppState, params: &Params) -> Result<Selection, ApiE
     })
 }
 
-async fn divisions(
+pub(super) async fn divisions(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -135,7 +68,7 @@ async fn divisions(
     ))
 }
 
-async fn boundaries(
+pub(super) async fn boundaries(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -214,22 +147,49 @@ fn feature_collection(state: &AppState, codes: &[DivisionCode], tolerance: f64) 
     out
 }
 
-async fn stats(
+/// Parses a division code from the path: 400 when malformed, 404 when unknown.
+pub(super) fn path_division(state: &AppState, raw: &str) -> Result<DivisionCode, ApiError> {
+    let code: DivisionCode = raw
+        .parse()
+        .map_err(|e| ApiError::bad("code", format!("{e}")))?;
+    state
+        .registry()
+        .get(code)
+        .map(|d| d.code)
+        .ok_or_else(|| ApiError::not_found("code", format!("no division with code {code}")))
+}
+
+/// One division: its facts, the chain of parents, and its children.
+pub(super) async fn division(
     State(state): State<AppState>,
+    Path(raw): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Json<analytics::StatsResult>, ApiError> {
-    let params = Params::parse(query.as_deref(), &["level", "parent", "kind", "month"])?;
-    let data = state.data();
-    let request = StatsRequest {
-        level: params.level("level")?.unwrap_or(Level::Province),
-        parent: params.division("parent", state.registry())?,
-        kind: params.kind("kind")?,
-        month: params.month("month")?.unwrap_or(data.last_month),
+) -> Result<Json<Value>, ApiError> {
+    Params::parse(query.as_deref(), &[])?;
+    let code = path_division(&state, &raw)?;
+    let registry = state.registry();
+    let info = registry
+        .get(code)
+        .ok_or_else(|| ApiError::Internal(format!("{code} vanished")))?;
+    let brief = |c: DivisionCode| {
+        registry
+            .get(c)
+            .map(|d| json!({"code": d.code, "name": d.name, "level": d.level}))
     };
-    let worker = state.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        analytics::division_stats(worker.store(), worker.registry(), &request)
-    })
-    .await??;
-    Ok(Json(result))
+    let facts = state.facts(code);
+    Ok(Json(json!({
+        "code": info.code,
+        "name": info.name,
+        "level": info.level,
+        "parent": info.parent,
+        "depth": info.depth,
+        "is_leaf": info.is_leaf,
+        "lineage": registry.lineage(code).iter().map(|d| brief(d.code)).collect::<Vec<_>>(),
+        "children": registry.children(code).iter().filter_map(|&c| brief(c)).collect::<Vec<_>>(),
+        "centroid": facts.map(|f| f.centroid),
+        "bbox": facts.map(|f| f.bbox),
+        "area_km2": facts.map(|f| (f.area_km2 * 10.0).round() / 10.0),
+        "population": facts.and_then(|f| f.population),
+        "boundary": format!("/api/v1/boundaries?parent={code}&level=county"),
+    })))
 }

@@ -1,0 +1,83 @@
+//! Route handlers. Each parses and validates its parameters first (a bad one is a 400 before
+//! any work), then runs database work on the blocking pool.
+
+mod divisions;
+mod stats;
+
+use super::error::ApiError;
+use super::params::Params;
+use super::AppState;
+use crate::domain::{Kind, Level};
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use tower_http::services::{ServeDir, ServeFile};
+
+pub(super) fn routes(web_dir: PathBuf) -> Router<AppState> {
+    let api = Router::new()
+        .route("/meta", get(meta))
+        .route("/divisions", get(divisions::divisions))
+        .route("/divisions/{code}", get(divisions::division))
+        .route("/boundaries", get(divisions::boundaries))
+        .route("/stats", get(stats::stats))
+        .route("/stats/top", get(stats::top))
+        .route("/stats/series", get(stats::series))
+        .fallback(no_route);
+    let router = Router::new()
+        .route("/health", get(health))
+        .nest("/api/v1", api);
+    if web_dir.join("index.html").is_file() {
+        let index = ServeFile::new(web_dir.join("index.html"));
+        router.fallback_service(ServeDir::new(&web_dir).fallback(index))
+    } else {
+        router.fallback(web_missing)
+    }
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_string())
+}
+
+async fn web_missing() -> Response {
+    let page = "<!doctype html><meta charset=utf-8><title>shikong</title>\
+        <p>前端尚未构建。Web front end not built: run <code>./run</code> (or <code>npm ci --prefix web &amp;&amp; npm run --prefix web build</code>).</p>\
+        <p>API: <a href=\"/api/v1/meta\">/api/v1/meta</a></p>";
+    (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
+}
+
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    let data = state.data();
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "data_version": data.data_version,
+        "records": data.records,
+    }))
+}
+
+async fn meta(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    Params::parse(query.as_deref(), &[])?;
+    let data = state.data();
+    let kinds: Vec<Value> = Kind::ALL
+        .iter()
+        .map(|k| json!({"id": k.id(), "name_zh": k.name_zh(), "name_en": k.name_en(), "unit": k.unit()}))
+        .collect();
+    let levels: Vec<Value> = Level::ALL
+        .iter()
+        .map(|l| json!({"id": l.id(), "name_zh": l.name_zh()}))
+        .collect();
+    Ok(Json(json!({
+        "kinds": kinds,
+        "levels": levels,
+        "months": {"first": data.first_month, "last": data.last_month, "default": data.last_month},
+        "data_version": data.data_version,
+        "records": data.records,
+    })))
+}

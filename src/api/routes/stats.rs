@@ -1,0 +1,200 @@
+//! Statistics: per division for a month (JSON or CSV), ranking, and monthly series.
+
+use crate::analytics::{self, Measure, StatsRequest};
+use crate::api::error::ApiError;
+use crate::api::params::Params;
+use crate::api::AppState;
+use crate::domain::{Level, Month};
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// Longest series served, in months.
+const MAX_SERIES_MONTHS: i32 = 240;
+/// Most rows a ranking returns.
+const MAX_TOP: usize = 500;
+
+/// The statistics request shared by `/stats` and `/stats/top`.
+fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiError> {
+    Ok(StatsRequest {
+        level: params.level("level")?.unwrap_or(Level::Province),
+        parent: params.division("parent", state.registry())?,
+        kind: params.kind("kind")?,
+        month: month_in_data(state, params, "month")?.unwrap_or(state.data().last_month),
+    })
+}
+
+/// A month parameter, which must lie within the months the data covers.
+fn month_in_data(state: &AppState, params: &Params, key: &str) -> Result<Option<Month>, ApiError> {
+    let data = state.data();
+    match params.month(key)? {
+        Some(m) if m < data.first_month || m > data.last_month => Err(ApiError::bad(
+            key,
+            format!(
+                "{key} {m} is outside the data ({} to {})",
+                data.first_month, data.last_month
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+async fn compute(
+    state: &AppState,
+    request: StatsRequest,
+) -> Result<analytics::StatsResult, ApiError> {
+    let worker = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        analytics::division_stats(
+            worker.store(),
+            worker.registry(),
+            worker.all_facts(),
+            &request,
+        )
+    })
+    .await??;
+    Ok(result)
+}
+
+/// `GET /api/v1/stats`: figures per division of a level for a month; `format=csv` for a table.
+pub(super) async fn stats(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(
+        query.as_deref(),
+        &["level", "parent", "kind", "month", "format"],
+    )?;
+    let format = params.get("format").unwrap_or("json");
+    if !matches!(format, "json" | "csv") {
+        return Err(ApiError::bad(
+            "format",
+            format!("unknown format {format:?}; use json or csv"),
+        ));
+    }
+    let request = stats_request(&state, &params)?;
+    let result = compute(&state, request).await?;
+    if format == "csv" {
+        return Ok(csv_response(
+            &result,
+            &format!("shikong-stats-{}-{}.csv", result.level.id(), result.month),
+        ));
+    }
+    Ok(Json(result).into_response())
+}
+
+fn csv_response(result: &analytics::StatsResult, filename: &str) -> Response {
+    // A UTF-8 BOM so that spreadsheet programs on Chinese Windows read the names right.
+    let mut out = String::from("\u{feff}code,name,level,count,previous,change,change_pct,entered,exited,population,rate_per_10k\n");
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for r in &result.rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            r.code,
+            r.name.replace(',', " "),
+            r.level.id(),
+            r.count,
+            r.previous,
+            r.change,
+            opt(r.change_pct),
+            r.entered,
+            r.exited,
+            r.population.map(|p| p.to_string()).unwrap_or_default(),
+            opt(r.rate_per_10k),
+        ));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// `GET /api/v1/stats/top`: the top (or bottom) divisions by a measure.
+pub(super) async fn top(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(
+        query.as_deref(),
+        &["level", "parent", "kind", "month", "measure", "order", "n"],
+    )?;
+    let measure_id = params.get("measure").unwrap_or("count");
+    let measure = Measure::from_id(measure_id).ok_or_else(|| {
+        ApiError::bad(
+            "measure",
+            format!("unknown measure {measure_id:?}; use count, rate or change"),
+        )
+    })?;
+    let ascending = match params.get("order").unwrap_or("desc") {
+        "desc" => false,
+        "asc" => true,
+        other => {
+            return Err(ApiError::bad(
+                "order",
+                format!("unknown order {other:?}; use desc or asc"),
+            ))
+        }
+    };
+    let n = params.number("n", 1.0..=MAX_TOP as f64)?.unwrap_or(10.0);
+    if n.fract() != 0.0 {
+        return Err(ApiError::bad(
+            "n",
+            format!("n must be a whole number, got {n}"),
+        ));
+    }
+    let request = stats_request(&state, &params)?;
+    let result = compute(&state, request).await?;
+    let rows = analytics::rank(&result.rows, measure, ascending, n as usize);
+    Ok(Json(json!({
+        "level": result.level, "parent": result.parent, "kind": result.kind, "month": result.month,
+        "measure": measure_id, "order": if ascending { "asc" } else { "desc" },
+        "rows": rows,
+    })))
+}
+
+/// `GET /api/v1/stats/series`: monthly figures of one division (or the country).
+pub(super) async fn series(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(query.as_deref(), &["code", "kind", "from", "to"])?;
+    let code = params.division("code", state.registry())?;
+    let kind = params.kind("kind")?;
+    let data = state.data();
+    let to = month_in_data(&state, &params, "to")?.unwrap_or(data.last_month);
+    let from = month_in_data(&state, &params, "from")?
+        .unwrap_or_else(|| to.plus_months(-35).max(data.first_month));
+    if from > to {
+        return Err(ApiError::bad(
+            "from",
+            format!("from {from} is after to {to}"),
+        ));
+    }
+    if from.months_until(to) >= MAX_SERIES_MONTHS {
+        return Err(ApiError::bad(
+            "from",
+            format!("at most {MAX_SERIES_MONTHS} months per series"),
+        ));
+    }
+    let worker = state.clone();
+    let points = tokio::task::spawn_blocking(move || {
+        analytics::monthly_series(worker.store(), code, kind, from, to)
+    })
+    .await??;
+    let name = code
+        .and_then(|c| state.registry().get(c))
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| "全国".to_string());
+    Ok(Json(json!({
+        "code": code, "name": name, "kind": kind, "from": from, "to": to, "months": points,
+    })))
+}
