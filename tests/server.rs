@@ -33,6 +33,13 @@ fn expected_by_province(db: &Connection, kind: Option<&str>, as_of: &str) -> Has
         .collect()
 }
 
+fn haversine_km(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let a = ((p2 - p1) / 2.0).sin().powi(2)
+        + p1.cos() * p2.cos() * ((lon2 - lon1).to_radians() / 2.0).sin().powi(2);
+    2.0 * 6371.0088 * a.sqrt().asin()
+}
+
 fn rows(body: &Value) -> &Vec<Value> {
     body["rows"].as_array().expect("rows array")
 }
@@ -324,6 +331,89 @@ fn server_answers_and_agrees_with_the_database_file() {
         count_of(&body, "330000")
     ))));
 
+    // Service objects: a county's persons in force on the month's last day, page by page,
+    // number exactly what the statistic counts; person numbers only masked.
+    let smallest = rows(&get_json(&format!(
+        "{base}/api/v1/stats?level=county&parent=330100&kind={KIND}&month={MONTH}"
+    )))
+    .iter()
+    .filter(|r| r["count"].as_u64().unwrap() > 0)
+    .min_by_key(|r| r["count"].as_u64().unwrap())
+    .map(|r| {
+        (
+            r["code"].as_str().unwrap().to_string(),
+            r["count"].as_u64().unwrap(),
+        )
+    })
+    .unwrap();
+    let (mut after, mut seen) = (0u64, 0u64);
+    loop {
+        let page = get_json(&format!(
+            "{base}/api/v1/objects?code={}&kind={KIND}&date={AS_OF}&limit=7&after={after}",
+            smallest.0
+        ));
+        for o in page["objects"].as_array().unwrap() {
+            assert!(o["id"].as_u64().unwrap() > after, "keyset order");
+            after = o["id"].as_u64().unwrap();
+            assert_eq!(o["county_code"], smallest.0.as_str());
+            let masked = o["person_masked"].as_str().unwrap();
+            assert!(
+                masked.len() == 18 && masked[4..14].chars().all(|c| c == '*'),
+                "{masked}"
+            );
+            seen += 1;
+        }
+        if page["next_after"].is_null() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen, smallest.1,
+        "objects listed = objects counted in {}",
+        smallest.0
+    );
+    let near = get_json(&format!(
+        "{base}/api/v1/objects?near=120.16,30.25&radius_km=5&limit=200"
+    ));
+    for o in near["objects"].as_array().unwrap() {
+        let d = haversine_km(
+            120.16,
+            30.25,
+            o["lon"].as_f64().unwrap(),
+            o["lat"].as_f64().unwrap(),
+        );
+        assert!(d <= 5.0001, "{d} km");
+    }
+    assert!(
+        near["count"].as_u64().unwrap() > 0,
+        "杭州 city centre has records within 5 km"
+    );
+
+    // Facilities and nearest search.
+    let homes = get_json(&format!(
+        "{base}/api/v1/facilities?kind=elderly_care&code=330000&limit=5"
+    ));
+    assert_eq!(homes["count"], 5);
+    assert!(homes["facilities"][0]["county_code"]
+        .as_str()
+        .unwrap()
+        .starts_with("33"));
+    let nearest = get_json(&format!(
+        "{base}/api/v1/facilities/nearest?lon=116.40&lat=39.90&k=4"
+    ));
+    let d: Vec<f64> = nearest["facilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["distance_km"].as_f64().unwrap())
+        .collect();
+    assert!(d.len() == 4 && d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    let within = get_json(&format!(
+        "{base}/api/v1/facilities/nearest?lon=116.40&lat=39.90&k=100&radius_km={}",
+        d[1]
+    ));
+    assert!(within["count"].as_u64().unwrap() >= 2);
+
     let meta = get_json(&format!("{base}/api/v1/meta"));
     assert_eq!(meta["kinds"].as_array().unwrap().len(), 12);
     assert_eq!(meta["months"]["last"], "2026-10");
@@ -393,6 +483,40 @@ fn server_answers_and_agrees_with_the_database_file() {
         ("/api/v1/divisions/110199", 404, Some("code")),
         ("/api/v1/divisions/110101?x=1", 400, Some("x")),
         ("/api/v1/meta?x=1", 400, Some("x")),
+        ("/api/v1/objects?kind=elderly_care", 400, Some("kind")),
+        ("/api/v1/objects?near=120,30", 400, Some("radius_km")),
+        ("/api/v1/objects?radius_km=3", 400, Some("near")),
+        ("/api/v1/objects?near=120&radius_km=3", 400, Some("near")),
+        (
+            "/api/v1/objects?near=120,30&radius_km=9999",
+            400,
+            Some("radius_km"),
+        ),
+        ("/api/v1/objects?bbox=1,2,3", 400, Some("bbox")),
+        ("/api/v1/objects?bbox=121,31,120,30", 400, Some("bbox")),
+        ("/api/v1/objects?limit=0", 400, Some("limit")),
+        ("/api/v1/objects?limit=5000", 400, Some("limit")),
+        ("/api/v1/objects?after=-1", 400, Some("after")),
+        ("/api/v1/objects?date=2025-02-30", 400, Some("date")),
+        ("/api/v1/objects?date=20250201", 400, Some("date")),
+        ("/api/v1/facilities?kind=dibao", 400, Some("kind")),
+        ("/api/v1/facilities?code=000000", 400, Some("code")),
+        ("/api/v1/facilities/nearest?lat=30", 400, Some("lon")),
+        (
+            "/api/v1/facilities/nearest?lon=120&lat=95",
+            400,
+            Some("lat"),
+        ),
+        (
+            "/api/v1/facilities/nearest?lon=120&lat=30&k=0",
+            400,
+            Some("k"),
+        ),
+        (
+            "/api/v1/facilities/nearest?lon=120&lat=30&radius_km=-1",
+            400,
+            Some("radius_km"),
+        ),
     ];
     for (path, status, param) in bad {
         let (got, body) = get(&format!("{base}{path}"));

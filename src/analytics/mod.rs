@@ -1,6 +1,7 @@
 //! Analytics over the store: statistics per division, kind and month. Knows nothing of HTTP.
 
 mod error;
+pub mod facilities;
 pub mod series;
 pub mod stats;
 

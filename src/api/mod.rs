@@ -7,6 +7,7 @@ mod routes;
 
 pub use error::ApiError;
 
+use crate::analytics::facilities::FacilityIndex;
 use crate::datasets::boundaries::parse_geometry_texts;
 use crate::domain::{DivisionCode, Level, Month, Registry};
 use crate::store::{DivisionFacts, Store, StoreError};
@@ -46,6 +47,7 @@ struct Inner {
     registry: Registry,
     geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
     facts: HashMap<DivisionCode, DivisionFacts>,
+    facilities: FacilityIndex,
     data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
@@ -60,17 +62,24 @@ impl AppState {
         let geometries = parse_geometry_texts(store.load_geometries()?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let facts = store.load_division_facts()?.into_iter().collect();
+        let facilities = FacilityIndex::new(store.load_facilities()?);
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
                 registry,
                 geometries,
                 facts,
+                facilities,
                 data,
                 web_dir,
                 boundary_cache: Mutex::default(),
             }),
         })
+    }
+
+    /// Facilities with their spatial index.
+    pub fn facilities(&self) -> &FacilityIndex {
+        &self.inner.facilities
     }
 
     /// Facts of every division.

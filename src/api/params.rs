@@ -115,6 +115,86 @@ impl Params {
             .transpose()
     }
 
+    /// A date `YYYY-MM-DD`.
+    pub fn date(&self, key: &str) -> Result<Option<chrono::NaiveDate>, ApiError> {
+        self.get(key)
+            .map(|v| {
+                chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    .filter(|d| v.len() == 10 && (1949..=2100).contains(&chrono::Datelike::year(d)))
+                    .ok_or_else(|| {
+                        ApiError::bad(key, format!("{key} must be a date YYYY-MM-DD, got {v:?}"))
+                    })
+            })
+            .transpose()
+    }
+
+    /// A whole number within `range`.
+    pub fn integer(
+        &self,
+        key: &str,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Option<u64>, ApiError> {
+        self.get(key)
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|x| range.contains(x))
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            key,
+                            format!(
+                                "{key} must be a whole number from {} to {}, got {v:?}",
+                                range.start(),
+                                range.end()
+                            ),
+                        )
+                    })
+            })
+            .transpose()
+    }
+
+    /// A point `lon,lat` in degrees.
+    pub fn point(&self, key: &str) -> Result<Option<(f64, f64)>, ApiError> {
+        self.get(key)
+            .map(|v| match parse_floats(v)[..] {
+                [Some(lon), Some(lat)]
+                    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+                {
+                    Ok((lon, lat))
+                }
+                _ => Err(ApiError::bad(
+                    key,
+                    format!("{key} must be lon,lat in degrees, got {v:?}"),
+                )),
+            })
+            .transpose()
+    }
+
+    /// A bounding box `min_lon,min_lat,max_lon,max_lat` in degrees.
+    pub fn bbox(&self, key: &str) -> Result<Option<[f64; 4]>, ApiError> {
+        self.get(key)
+            .map(|v| match parse_floats(v)[..] {
+                [Some(a), Some(b), Some(c), Some(d)]
+                    if (-180.0..=180.0).contains(&a)
+                        && (-180.0..=180.0).contains(&c)
+                        && (-90.0..=90.0).contains(&b)
+                        && (-90.0..=90.0).contains(&d)
+                        && a < c
+                        && b < d =>
+                {
+                    Ok([a, b, c, d])
+                }
+                _ => Err(ApiError::bad(
+                    key,
+                    format!(
+                        "{key} must be min_lon,min_lat,max_lon,max_lat with min < max, got {v:?}"
+                    ),
+                )),
+            })
+            .transpose()
+    }
+
     /// A finite number within `range`.
     pub fn number(
         &self,
@@ -139,6 +219,13 @@ impl Params {
             })
             .transpose()
     }
+}
+
+/// Comma-separated finite numbers (`None` for a part that is not one).
+fn parse_floats(v: &str) -> Vec<Option<f64>> {
+    v.split(',')
+        .map(|p| p.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ const STATS_BY_DIVISION: &str = include_str!("../../sql/stats_by_division.sql");
 const RECORD_COUNTS: &str = include_str!("../../sql/record_counts.sql");
 const DIVISION_FACTS: &str = include_str!("../../sql/division_facts.sql");
 const STATS_SERIES_FLOWS: &str = include_str!("../../sql/stats_series_flows.sql");
+const OBJECTS_PAGE: &str = include_str!("../../sql/objects_page.sql");
+const FACILITIES_ALL: &str = include_str!("../../sql/facilities_all.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
 pub const SCHEMA_VERSION: &str = "2";
@@ -55,6 +57,54 @@ pub struct DivisionFacts {
     pub area_km2: f64,
     /// Estimated resident population (see `datasets::population`).
     pub population: Option<u64>,
+}
+
+/// Filters of a page of service objects, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectFilter {
+    /// Within this division (any level).
+    pub division: Option<DivisionCode>,
+    /// Of this kind.
+    pub kind: Option<Kind>,
+    /// In force on this date.
+    pub as_of: Option<NaiveDate>,
+    /// Inside `[min lon, min lat, max lon, max lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// Within `radius_km` of `(lon, lat)`: `(lon, lat, radius_km)`.
+    pub near: Option<(f64, f64, f64)>,
+    /// Ids greater than this (keyset pagination).
+    pub after: u64,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// A service object as served: person numbers only masked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ObjectRow {
+    /// Id.
+    pub id: u64,
+    /// Kind id.
+    pub kind: String,
+    /// Longitude (WGS84).
+    pub lon: f64,
+    /// Latitude (WGS84).
+    pub lat: f64,
+    /// Declared division code.
+    pub declared_code: String,
+    /// Geometric leaf division (`null` = outside every boundary).
+    pub county_code: Option<String>,
+    /// H3 cell (resolution 9) as hex.
+    pub h3: Option<String>,
+    /// First day in force.
+    pub valid_from: String,
+    /// First day no longer in force.
+    pub valid_to: Option<String>,
+    /// Masked ID number.
+    pub person_masked: Option<String>,
+    /// 统一社会信用代码 of an organization.
+    pub credit_code: Option<String>,
+    /// Kind-specific attributes.
+    pub attrs: serde_json::Value,
 }
 
 /// One month's statistic request, already validated.
@@ -364,6 +414,84 @@ impl Store {
             .query_map(
                 params![code.map(|c| c.get()), kind.map(|k| k.id())],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every facility.
+    pub fn load_facilities(&self) -> Result<Vec<Facility>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(FACILITIES_ALL)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let kind: String = r.get(1)?;
+                let kind = Kind::from_id(&kind).ok_or_else(|| {
+                    duckdb::Error::FromSqlConversionFailure(
+                        1,
+                        duckdb::types::Type::Text,
+                        format!("kind {kind}").into(),
+                    )
+                })?;
+                Ok(Facility {
+                    id: r.get(0)?,
+                    kind,
+                    name: r.get(2)?,
+                    credit_code: r.get(3)?,
+                    lon: r.get(4)?,
+                    lat: r.get(5)?,
+                    declared_code: r.get(6)?,
+                    county_code: r.get(7)?,
+                    h3: r.get(8)?,
+                    capacity: r.get(9)?,
+                    occupied: r.get(10)?,
+                    valid_from: r.get(11)?,
+                    valid_to: r.get(12)?,
+                    batch_id: 0,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// One page of service objects in id order.
+    pub fn objects_page(&self, f: &ObjectFilter) -> Result<Vec<ObjectRow>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare_cached(OBJECTS_PAGE)?;
+        let bbox = f.bbox.map(|b| b.map(Some)).unwrap_or([None; 4]);
+        let rows = stmt
+            .query_map(
+                params![
+                    f.division.map(|c| c.get()),
+                    f.kind.map(|k| k.id()),
+                    f.as_of.map(|d| d.to_string()),
+                    bbox[0],
+                    bbox[1],
+                    bbox[2],
+                    bbox[3],
+                    f.near.map(|n| n.0),
+                    f.near.map(|n| n.1),
+                    f.near.map(|n| n.2),
+                    f.after,
+                    f.limit,
+                ],
+                |r| {
+                    let attrs: String = r.get(11)?;
+                    Ok(ObjectRow {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        lon: r.get(2)?,
+                        lat: r.get(3)?,
+                        declared_code: format!("{:06}", r.get::<_, u32>(4)?),
+                        county_code: r.get::<_, Option<u32>>(5)?.map(|c| format!("{c:06}")),
+                        h3: r.get::<_, Option<u64>>(6)?.map(|c| format!("{c:x}")),
+                        valid_from: r.get(7)?,
+                        valid_to: r.get(8)?,
+                        person_masked: r.get(9)?,
+                        credit_code: r.get(10)?,
+                        attrs: serde_json::from_str(&attrs).unwrap_or(serde_json::Value::Null),
+                    })
+                },
             )?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)

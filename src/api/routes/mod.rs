@@ -2,6 +2,7 @@
 //! any work), then runs database work on the blocking pool.
 
 mod divisions;
+mod objects;
 mod stats;
 
 use super::error::ApiError;
@@ -26,6 +27,9 @@ pub(super) fn routes(web_dir: PathBuf) -> Router<AppState> {
         .route("/stats", get(stats::stats))
         .route("/stats/top", get(stats::top))
         .route("/stats/series", get(stats::series))
+        .route("/objects", get(objects::objects))
+        .route("/facilities", get(objects::facilities))
+        .route("/facilities/nearest", get(objects::nearest))
         .fallback(no_route);
     let router = Router::new()
         .route("/health", get(health))
