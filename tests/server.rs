@@ -414,6 +414,70 @@ fn server_answers_and_agrees_with_the_database_file() {
     ));
     assert!(within["count"].as_u64().unwrap() >= 2);
 
+    // Caching: a strong ETag per URL and data version; If-None-Match answers 304.
+    let url = format!("{base}/api/v1/stats?kind={KIND}&month={MONTH}");
+    let (status, etag, _) = common::get_with(&url, &[], "etag");
+    assert_eq!(status, 200);
+    let etag = etag.expect("ETag on API responses");
+    assert_eq!(
+        common::get_with(&url, &[], "cache-control").1.as_deref(),
+        Some("no-cache")
+    );
+    let (status, again, body) = common::get_with(&url, &[("If-None-Match", &etag)], "etag");
+    assert_eq!(
+        (status, again.as_deref(), body.as_str()),
+        (304, Some(etag.as_str()), "")
+    );
+    let other = common::get_with(
+        &format!("{url}&level=county"),
+        &[("If-None-Match", &etag)],
+        "etag",
+    );
+    assert_eq!(other.0, 200, "another URL has another ETag");
+    assert_ne!(other.1.as_deref(), Some(etag.as_str()));
+    let (status, error_tag, _) =
+        common::get_with(&format!("{base}/api/v1/stats?kind=x"), &[], "etag");
+    assert_eq!(
+        (status, error_tag),
+        (400, None),
+        "errors carry no ETag, so they are never revalidated"
+    );
+
+    // 只报一次 county table: the county rows under 浙江 equal the county statistic per kind.
+    let table = get_json(&format!(
+        "{base}/api/v1/reports/county-table?parent=330000&month={MONTH}"
+    ));
+    let kinds: Vec<&str> = table["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let dibao_col = kinds.iter().position(|k| *k == KIND).unwrap();
+    let county_stats = get_json(&format!(
+        "{base}/api/v1/stats?level=county&parent=330000&kind={KIND}&month={MONTH}"
+    ));
+    let table_rows = table["rows"].as_array().unwrap();
+    assert_eq!(table_rows.len(), rows(&county_stats).len());
+    for (t, s) in table_rows.iter().zip(rows(&county_stats)) {
+        assert_eq!(t["code"], s["code"]);
+        assert_eq!(t["counts"][dibao_col], s["count"], "{}", t["code"]);
+    }
+    let (status, xlsx) = common::get_bytes(&format!(
+        "{base}/api/v1/reports/county-table?parent=330000&month={MONTH}&format=xlsx"
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(&xlsx[..2], b"PK", "an XLSX file is a zip archive");
+    let (status, csv) = get(&format!(
+        "{base}/api/v1/reports/county-table?month={MONTH}&format=csv"
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(
+        csv.lines().count(),
+        1 + leaves as usize,
+        "one row per county-level unit"
+    );
+
     let meta = get_json(&format!("{base}/api/v1/meta"));
     assert_eq!(meta["kinds"].as_array().unwrap().len(), 12);
     assert_eq!(meta["months"]["last"], "2026-10");
@@ -483,6 +547,16 @@ fn server_answers_and_agrees_with_the_database_file() {
         ("/api/v1/divisions/110199", 404, Some("code")),
         ("/api/v1/divisions/110101?x=1", 400, Some("x")),
         ("/api/v1/meta?x=1", 400, Some("x")),
+        (
+            "/api/v1/reports/county-table?format=pdf",
+            400,
+            Some("format"),
+        ),
+        (
+            "/api/v1/reports/county-table?parent=999",
+            400,
+            Some("parent"),
+        ),
         ("/api/v1/objects?kind=elderly_care", 400, Some("kind")),
         ("/api/v1/objects?near=120,30", 400, Some("radius_km")),
         ("/api/v1/objects?radius_km=3", 400, Some("near")),

@@ -2,6 +2,7 @@
 
 mod error;
 pub mod facilities;
+pub mod report;
 pub mod series;
 pub mod stats;
 

@@ -1,6 +1,7 @@
 //! HTTP: axum routes over the analytics layer, the web front end as static files.
 //! The only module that knows HTTP.
 
+mod caching;
 pub mod error;
 pub mod params;
 mod routes;
@@ -111,7 +112,7 @@ impl AppState {
 /// The application router.
 pub fn router(state: AppState) -> Router {
     let web_dir = state.inner.web_dir.clone();
-    routes::routes(web_dir)
+    routes::routes(state.clone(), web_dir)
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

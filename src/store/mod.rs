@@ -23,6 +23,7 @@ const DIVISION_FACTS: &str = include_str!("../../sql/division_facts.sql");
 const STATS_SERIES_FLOWS: &str = include_str!("../../sql/stats_series_flows.sql");
 const OBJECTS_PAGE: &str = include_str!("../../sql/objects_page.sql");
 const FACILITIES_ALL: &str = include_str!("../../sql/facilities_all.sql");
+const COUNTY_TABLE: &str = include_str!("../../sql/county_table.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
 pub const SCHEMA_VERSION: &str = "2";
@@ -417,6 +418,42 @@ impl Store {
             )?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// The month's figure per leaf division and kind: `(leaf code, kind, count)`.
+    pub fn county_kind_counts(
+        &self,
+        parent: Option<DivisionCode>,
+        month: crate::domain::Month,
+    ) -> Result<Vec<(DivisionCode, Kind, u64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare_cached(COUNTY_TABLE)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    parent.map(|p| p.get()),
+                    month.last_day().to_string(),
+                    month.first_day().to_string(),
+                    month.next().first_day().to_string(),
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, u32>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, u64>(2)?,
+                    ))
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(code, kind, n)| {
+                let code =
+                    DivisionCode::new(code).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let kind = Kind::from_id(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?;
+                Ok((code, kind, n))
+            })
+            .collect()
     }
 
     /// Every facility.

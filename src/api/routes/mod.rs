@@ -11,6 +11,7 @@ use super::AppState;
 use crate::domain::{Kind, Level};
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, Uri};
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -18,7 +19,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use tower_http::services::{ServeDir, ServeFile};
 
-pub(super) fn routes(web_dir: PathBuf) -> Router<AppState> {
+pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
     let api = Router::new()
         .route("/meta", get(meta))
         .route("/divisions", get(divisions::divisions))
@@ -27,9 +28,11 @@ pub(super) fn routes(web_dir: PathBuf) -> Router<AppState> {
         .route("/stats", get(stats::stats))
         .route("/stats/top", get(stats::top))
         .route("/stats/series", get(stats::series))
+        .route("/reports/county-table", get(stats::county_table))
         .route("/objects", get(objects::objects))
         .route("/facilities", get(objects::facilities))
         .route("/facilities/nearest", get(objects::nearest))
+        .route_layer(middleware::from_fn_with_state(state, super::caching::etag))
         .fallback(no_route);
     let router = Router::new()
         .route("/health", get(health))

@@ -198,3 +198,90 @@ pub(super) async fn series(
         "code": code, "name": name, "kind": kind, "from": from, "to": to, "months": points,
     })))
 }
+
+/// `GET /api/v1/reports/county-table`: the 只报一次 table, one row per county-level unit and
+/// one column per kind, as JSON, CSV or XLSX.
+pub(super) async fn county_table(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref(), &["parent", "month", "format"])?;
+    let format = params.get("format").unwrap_or("json").to_string();
+    if !matches!(format.as_str(), "json" | "csv" | "xlsx") {
+        return Err(ApiError::bad(
+            "format",
+            format!("unknown format {format:?}; use json, csv or xlsx"),
+        ));
+    }
+    let parent = params.division("parent", state.registry())?;
+    let month = month_in_data(&state, &params, "month")?.unwrap_or(state.data().last_month);
+    let worker = state.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        crate::analytics::report::county_table(worker.store(), worker.registry(), parent, month)
+    })
+    .await??;
+    let scope = parent
+        .and_then(|p| state.registry().get(p))
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| "全国".into());
+    let stem = format!(
+        "shikong-county-table-{}-{month}",
+        parent
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "000000".into())
+    );
+    let kinds: Vec<&str> = crate::domain::Kind::ALL.iter().map(|k| k.id()).collect();
+    match format.as_str() {
+        "xlsx" => {
+            let bytes = crate::analytics::report::county_table_xlsx(&rows, month, &scope)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{stem}.xlsx\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        "csv" => {
+            let mut out = format!(
+                "\u{feff}code,name,prefecture,province,{}\n",
+                kinds.join(",")
+            );
+            for r in &rows {
+                let counts: Vec<String> = r.counts.iter().map(u64::to_string).collect();
+                out.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    r.code,
+                    r.name,
+                    r.prefecture,
+                    r.province,
+                    counts.join(",")
+                ));
+            }
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{stem}.csv\""),
+                    ),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        _ => Ok(
+            Json(json!({"parent": parent, "month": month, "kinds": kinds, "rows": rows}))
+                .into_response(),
+        ),
+    }
+}
