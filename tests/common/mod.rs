@@ -44,8 +44,14 @@ impl Server {
     /// Starts `shikong serve` on a free port over `data_dir` (building the database if it is
     /// missing) and waits until it listens.
     pub fn start(data_dir: &Path, records: u64) -> Server {
+        Server::start_with(data_dir, &["--records", &records.to_string()])
+    }
+
+    /// Starts `shikong serve` with extra arguments.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(binary())
-            .args(["serve", "--port", "0", "--records", &records.to_string()])
+            .args(["serve", "--port", "0"])
+            .args(extra)
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--web-dir")
