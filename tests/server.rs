@@ -478,6 +478,77 @@ fn server_answers_and_agrees_with_the_database_file() {
         "one row per county-level unit"
     );
 
+    // County coverage: demand is the county's 特困 in force on the date; wider radius never
+    // covers less; deserts and suggested sites are consistent with the radius.
+    let last_day = "2026-10-31";
+    let busiest = rows(&get_json(&format!(
+        "{base}/api/v1/stats?level=county&parent=330100&kind=tekun"
+    )))
+    .iter()
+    .max_by_key(|r| r["count"].as_u64().unwrap())
+    .map(|r| {
+        (
+            r["code"].as_str().unwrap().to_string(),
+            r["count"].as_u64().unwrap(),
+        )
+    })
+    .unwrap();
+    let cov = |radius: f64| {
+        get_json(&format!(
+            "{base}/api/v1/coverage/{}?radius_km={radius}&date={last_day}",
+            busiest.0
+        ))
+    };
+    let (near, far) = (cov(2.0), cov(50.0));
+    assert_eq!(
+        near["summary"]["demand"].as_u64().unwrap(),
+        busiest.1,
+        "demand = the county's 特困 count"
+    );
+    let share = |v: &Value, k: &str| v["summary"][k].as_f64().unwrap();
+    assert!(share(&near, "radius_coverage") <= share(&far, "radius_coverage"));
+    for v in [&near, &far] {
+        for k in ["radius_coverage", "capacity_coverage", "no_access_share"] {
+            assert!((0.0..=1.0).contains(&share(v, k)), "{k}: {v}");
+        }
+    }
+    let deserts = get_json(&format!(
+        "{base}/api/v1/coverage/{}/deserts?radius_km=2&min_demand=1",
+        busiest.0
+    ));
+    for f in deserts["features"].as_array().unwrap() {
+        assert!(f["properties"]["demand"].as_f64().unwrap() >= 1.0);
+        assert!(
+            f["properties"]["nearest_km"]
+                .as_f64()
+                .is_none_or(|d| d > 2.0),
+            "{f}"
+        );
+        assert_eq!(
+            f["geometry"]["coordinates"][0].as_array().unwrap().len(),
+            7,
+            "a closed hexagon"
+        );
+    }
+    let plan = get_json(&format!(
+        "{base}/api/v1/coverage/{}/suggest?radius_km=2&k=3",
+        busiest.0
+    ));
+    let gains: Vec<f64> = plan["plan"]["chosen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["gain"].as_f64().unwrap())
+        .collect();
+    assert!(
+        gains.len() <= 3 && gains.windows(2).all(|w| w[0] >= w[1]),
+        "{gains:?}"
+    );
+    assert!(
+        plan["plan"]["share_after"].as_f64().unwrap()
+            >= plan["plan"]["share_before"].as_f64().unwrap()
+    );
+
     let meta = get_json(&format!("{base}/api/v1/meta"));
     assert_eq!(meta["kinds"].as_array().unwrap().len(), 12);
     assert_eq!(meta["months"]["last"], "2026-10");
@@ -547,6 +618,35 @@ fn server_answers_and_agrees_with_the_database_file() {
         ("/api/v1/divisions/110199", 404, Some("code")),
         ("/api/v1/divisions/110101?x=1", 400, Some("x")),
         ("/api/v1/meta?x=1", 400, Some("x")),
+        ("/api/v1/coverage/330000", 400, Some("code")),
+        ("/api/v1/coverage/330106?kinds=foo", 400, Some("kinds")),
+        (
+            "/api/v1/coverage/330106?kinds=elderly_care",
+            400,
+            Some("kinds"),
+        ),
+        (
+            "/api/v1/coverage/330106?facility_kind=dibao",
+            400,
+            Some("facility_kind"),
+        ),
+        (
+            "/api/v1/coverage/330106?radius_km=0",
+            400,
+            Some("radius_km"),
+        ),
+        (
+            "/api/v1/coverage/330106?radius_km=1000",
+            400,
+            Some("radius_km"),
+        ),
+        ("/api/v1/coverage/330106/suggest?k=0", 400, Some("k")),
+        (
+            "/api/v1/coverage/330106/deserts?min_demand=-1",
+            400,
+            Some("min_demand"),
+        ),
+        ("/api/v1/coverage/339999", 404, Some("code")),
         (
             "/api/v1/reports/county-table?format=pdf",
             400,

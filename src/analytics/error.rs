@@ -8,4 +8,7 @@ pub enum AnalyticsError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A coverage computation rejected its input.
+    #[error(transparent)]
+    Coverage(#[from] super::coverage::CoverageError),
 }

@@ -1,5 +1,6 @@
 //! Analytics over the store: statistics per division, kind and month. Knows nothing of HTTP.
 
+pub mod county_coverage;
 pub mod coverage;
 mod error;
 pub mod facilities;

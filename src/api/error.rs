@@ -54,7 +54,20 @@ impl ApiError {
 
 impl From<AnalyticsError> for ApiError {
     fn from(err: AnalyticsError) -> Self {
-        ApiError::Internal(err.to_string())
+        use crate::analytics::coverage::CoverageError;
+        match &err {
+            // Parameters the kernels reject are the caller's to fix.
+            AnalyticsError::Coverage(CoverageError::InvalidRadius(_)) => {
+                ApiError::bad("radius_km", err.to_string())
+            }
+            AnalyticsError::Coverage(CoverageError::InvalidSiteCount { .. }) => {
+                ApiError::bad("k", err.to_string())
+            }
+            AnalyticsError::Coverage(CoverageError::InvalidThreshold(_)) => {
+                ApiError::bad("min_demand", err.to_string())
+            }
+            _ => ApiError::Internal(err.to_string()),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ const STATS_SERIES_FLOWS: &str = include_str!("../../sql/stats_series_flows.sql"
 const OBJECTS_PAGE: &str = include_str!("../../sql/objects_page.sql");
 const FACILITIES_ALL: &str = include_str!("../../sql/facilities_all.sql");
 const COUNTY_TABLE: &str = include_str!("../../sql/county_table.sql");
+const DEMAND_POINTS: &str = include_str!("../../sql/demand_points.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
 pub const SCHEMA_VERSION: &str = "2";
@@ -454,6 +455,23 @@ impl Store {
                 Ok((code, kind, n))
             })
             .collect()
+    }
+
+    /// Locations of the service objects of `kind` in force on `as_of` within `division`.
+    pub fn demand_points(
+        &self,
+        division: DivisionCode,
+        kind: Kind,
+        as_of: NaiveDate,
+    ) -> Result<Vec<(f64, f64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare_cached(DEMAND_POINTS)?;
+        let rows = stmt
+            .query_map(params![division.get(), kind.id(), as_of.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     /// Every facility.

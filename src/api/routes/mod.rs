@@ -1,6 +1,7 @@
 //! Route handlers. Each parses and validates its parameters first (a bad one is a 400 before
 //! any work), then runs database work on the blocking pool.
 
+mod coverage;
 mod divisions;
 mod objects;
 mod stats;
@@ -29,6 +30,9 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .route("/stats/top", get(stats::top))
         .route("/stats/series", get(stats::series))
         .route("/reports/county-table", get(stats::county_table))
+        .route("/coverage/{code}", get(coverage::summary))
+        .route("/coverage/{code}/deserts", get(coverage::deserts))
+        .route("/coverage/{code}/suggest", get(coverage::suggest))
         .route("/objects", get(objects::objects))
         .route("/facilities", get(objects::facilities))
         .route("/facilities/nearest", get(objects::nearest))

@@ -1,0 +1,184 @@
+//! County coverage: summary, service deserts (GeoJSON), and suggested new sites.
+
+use super::divisions::path_division;
+use crate::analytics::county_coverage::{self, CoverageRequest, Inputs};
+use crate::api::error::ApiError;
+use crate::api::params::Params;
+use crate::api::AppState;
+use crate::domain::Kind;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// Largest catchment radius served, km (a county's services, not a province's).
+const MAX_RADIUS_KM: f64 = 100.0;
+
+/// The parameters every coverage route shares.
+fn request(state: &AppState, raw_code: &str, params: &Params) -> Result<CoverageRequest, ApiError> {
+    let county = path_division(state, raw_code)?;
+    if !state.registry().get(county).is_some_and(|d| d.is_leaf) {
+        return Err(ApiError::bad(
+            "code",
+            format!("{county} is not a county-level unit; coverage is computed per county"),
+        ));
+    }
+    let kinds = match params.get("kinds") {
+        None => vec![Kind::Tekun],
+        Some(list) => {
+            let mut kinds = Vec::new();
+            for id in list.split(',') {
+                let kind = Kind::from_id(id.trim())
+                    .filter(|k| !k.is_facility())
+                    .ok_or_else(|| {
+                        ApiError::bad(
+                            "kinds",
+                            format!("{id:?} is not a person, organization or event kind"),
+                        )
+                    })?;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            kinds
+        }
+    };
+    let facility_kind = params.kind("facility_kind")?.unwrap_or(Kind::ElderlyCare);
+    if !facility_kind.is_facility() {
+        return Err(ApiError::bad(
+            "facility_kind",
+            format!("{facility_kind} is not a facility kind"),
+        ));
+    }
+    let radius_km = params
+        .number("radius_km", 0.0..=MAX_RADIUS_KM)?
+        .unwrap_or(10.0);
+    if radius_km <= 0.0 {
+        return Err(ApiError::bad(
+            "radius_km",
+            "radius_km must be greater than 0",
+        ));
+    }
+    let date = params
+        .date("date")?
+        .unwrap_or(state.data().last_month.last_day());
+    Ok(CoverageRequest {
+        county,
+        kinds,
+        facility_kind,
+        radius_km,
+        date,
+    })
+}
+
+async fn load(state: &AppState, r: &CoverageRequest) -> Result<Inputs, ApiError> {
+    let bbox = state
+        .facts(r.county)
+        .map(|f| f.bbox)
+        .ok_or_else(|| ApiError::Internal(format!("no facts for {}", r.county)))?;
+    let (worker, r) = (state.clone(), r.clone());
+    Ok(tokio::task::spawn_blocking(move || {
+        county_coverage::inputs(worker.store(), worker.facilities(), bbox, &r)
+    })
+    .await??)
+}
+
+fn describe(state: &AppState, r: &CoverageRequest) -> Value {
+    json!({
+        "code": r.county,
+        "name": state.registry().get(r.county).map(|d| d.name.clone()),
+        "kinds": r.kinds, "facility_kind": r.facility_kind, "radius_km": r.radius_km, "date": r.date.to_string(),
+    })
+}
+
+/// `GET /api/v1/coverage/{code}`: radius coverage, capacity coverage, E2SFCA accessibility.
+pub(super) async fn summary(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(
+        query.as_deref(),
+        &["kinds", "facility_kind", "radius_km", "date"],
+    )?;
+    let r = request(&state, &code, &params)?;
+    let inputs = load(&state, &r).await?;
+    let radius = r.radius_km;
+    let summary =
+        tokio::task::spawn_blocking(move || county_coverage::summary(&inputs, radius)).await??;
+    let mut out = describe(&state, &r);
+    out["summary"] =
+        serde_json::to_value(summary).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(out))
+}
+
+/// `GET /api/v1/coverage/{code}/deserts`: H3 cells (resolution 8) with demand and no
+/// capacity within the radius, as GeoJSON, worst first.
+pub(super) async fn deserts(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(
+        query.as_deref(),
+        &["kinds", "facility_kind", "radius_km", "date", "min_demand"],
+    )?;
+    let r = request(&state, &code, &params)?;
+    let min_demand = params.number("min_demand", 0.0..=1e6)?.unwrap_or(5.0);
+    let inputs = load(&state, &r).await?;
+    let radius = r.radius_km;
+    let deserts =
+        tokio::task::spawn_blocking(move || county_coverage::deserts(&inputs, radius, min_demand))
+            .await??;
+    let features: Vec<Value> = deserts
+        .iter()
+        .enumerate()
+        .filter_map(|(rank, d)| {
+            let cell = h3o::CellIndex::try_from(d.cell).ok()?;
+            let mut ring: Vec<[f64; 2]> = cell
+                .boundary()
+                .iter()
+                .map(|ll| [ll.lng(), ll.lat()])
+                .collect();
+            ring.push(ring[0]);
+            Some(json!({
+                "type": "Feature",
+                "properties": {
+                    "cell": format!("{:x}", d.cell), "rank": rank + 1, "demand": d.demand,
+                    "nearest_km": d.nearest_km,
+                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }))
+        })
+        .collect();
+    let body =
+        json!({"type": "FeatureCollection", "request": describe(&state, &r), "features": features});
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/coverage/{code}/suggest?k=`: k new sites (greedy maximal covering) among the
+/// centres of cells where the demand lives, with the coverage each adds.
+pub(super) async fn suggest(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(
+        query.as_deref(),
+        &["kinds", "facility_kind", "radius_km", "date", "k"],
+    )?;
+    let r = request(&state, &code, &params)?;
+    let k = params.integer("k", 1..=50)?.unwrap_or(5) as usize;
+    let inputs = load(&state, &r).await?;
+    let radius = r.radius_km;
+    let plan =
+        tokio::task::spawn_blocking(move || county_coverage::suggest(&inputs, radius, k)).await??;
+    let mut out = describe(&state, &r);
+    out["plan"] = serde_json::to_value(plan).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(out))
+}
