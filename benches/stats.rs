@@ -3,9 +3,11 @@
 //!
 //! Builds (once) a database of `SHIKONG_BENCH_RECORDS` synthetic records (default 10,000,000)
 //! under `SHIKONG_BENCH_DATA` (default `target/bench-data`), then times the analytics calls
-//! (store + SQL + assembly, no HTTP). Run: `cargo bench --bench stats`.
+//! (month figures from the in-memory interval snapshot; series from SQL; no HTTP).
+//! Run: `cargo bench --bench stats`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use shikong::analytics::snapshot::Snapshot;
 use shikong::analytics::{division_stats, monthly_series, StatsRequest};
 use shikong::bootstrap::ensure_database;
 use shikong::config::{Config, FileConfig};
@@ -37,6 +39,13 @@ fn bench_stats(c: &mut Criterion) {
         started.elapsed().as_secs_f64()
     );
     let registry = store.load_registry().expect("registry");
+    let started = std::time::Instant::now();
+    let snapshot = Snapshot::load(&store).expect("snapshot");
+    eprintln!(
+        "snapshot of {} records loaded in {:.1} s",
+        snapshot.records(),
+        started.elapsed().as_secs_f64()
+    );
     let facts = store
         .load_division_facts()
         .expect("facts")
@@ -53,7 +62,7 @@ fn bench_stats(c: &mut Criterion) {
         month,
     };
     group.bench_function("county_level_one_kind_one_month", |b| {
-        b.iter(|| black_box(division_stats(&store, &registry, &facts, &county).expect("stats")))
+        b.iter(|| black_box(division_stats(&snapshot, &registry, &facts, &county).expect("stats")))
     });
     let province = StatsRequest {
         level: Level::Province,
@@ -62,10 +71,12 @@ fn bench_stats(c: &mut Criterion) {
         month,
     };
     group.bench_function("province_level_all_kinds_one_month", |b| {
-        b.iter(|| black_box(division_stats(&store, &registry, &facts, &province).expect("stats")))
+        b.iter(|| {
+            black_box(division_stats(&snapshot, &registry, &facts, &province).expect("stats"))
+        })
     });
     // The most populous county of the month, over the 36 months of data.
-    let busiest = division_stats(&store, &registry, &facts, &county)
+    let busiest = division_stats(&snapshot, &registry, &facts, &county)
         .expect("stats")
         .rows
         .into_iter()

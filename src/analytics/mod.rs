@@ -6,6 +6,7 @@ mod error;
 pub mod facilities;
 pub mod report;
 pub mod series;
+pub mod snapshot;
 pub mod stats;
 
 pub use error::AnalyticsError;

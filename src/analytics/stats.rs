@@ -2,9 +2,10 @@
 //! precomputed table that could drift from the records), with the month-over-month change,
 //! the flows in and out, and the rate per 10,000 residents.
 
+use super::snapshot::Snapshot;
 use super::AnalyticsError;
 use crate::domain::{DivisionCode, Kind, Level, Month, Registry};
-use crate::store::{DivisionFacts, MonthCounts, StatsQuery, Store};
+use crate::store::{DivisionFacts, MonthCounts};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -72,26 +73,45 @@ pub struct StatsResult {
 }
 
 /// Computes the figures per division of the partition at `request.level` under
-/// `request.parent`.
+/// `request.parent`, from the records' intervals.
 pub fn division_stats(
-    store: &Store,
+    snapshot: &Snapshot,
     registry: &Registry,
     facts: &HashMap<DivisionCode, DivisionFacts>,
     request: &StatsRequest,
 ) -> Result<StatsResult, AnalyticsError> {
-    let previous = request.month.plus_months(-1);
-    let query = StatsQuery {
-        level: request.level,
-        parent: request.parent,
-        kind: request.kind,
-        as_of: request.month.last_day(),
-        first_day: request.month.first_day(),
-        next_first_day: request.month.next().first_day(),
-        previous_as_of: previous.last_day(),
-        previous_first_day: previous.first_day(),
-    };
-    let counts: HashMap<Option<DivisionCode>, MonthCounts> =
-        store.counts_by_division(&query)?.into_iter().collect();
+    let per_leaf = snapshot.month_counts(request.kind, request.month);
+    // A parent at or below the level stands for itself (the partition is just the parent).
+    let parent_stands_alone = request
+        .parent
+        .and_then(|p| registry.get(p))
+        .is_some_and(|p| p.depth >= request.level.depth());
+    // Leaves roll up to their representative at the level, within the parent.
+    let mut counts: HashMap<Option<DivisionCode>, MonthCounts> = HashMap::new();
+    for (leaf, c) in per_leaf {
+        let key = match leaf {
+            None => None,
+            Some(leaf) => {
+                let lineage = registry.lineage(leaf);
+                if request
+                    .parent
+                    .is_some_and(|p| !lineage.iter().any(|d| d.code == p))
+                {
+                    continue;
+                }
+                if parent_stands_alone {
+                    request.parent
+                } else {
+                    registry.representative(leaf, request.level)
+                }
+            }
+        };
+        let slot = counts.entry(key).or_default();
+        slot.count += c.count;
+        slot.previous += c.previous;
+        slot.entered += c.entered;
+        slot.exited += c.exited;
+    }
     let rows: Vec<DivisionCount> = registry
         .partition(request.level, request.parent)
         .into_iter()
@@ -124,7 +144,7 @@ pub fn division_stats(
         parent: request.parent,
         kind: request.kind,
         month: request.month,
-        as_of: query.as_of.to_string(),
+        as_of: request.month.last_day().to_string(),
         total: rows.iter().map(|r| r.count).sum(),
         total_previous: rows.iter().map(|r| r.previous).sum(),
         unassigned: if request.parent.is_none() {

@@ -9,6 +9,7 @@ mod routes;
 pub use error::ApiError;
 
 use crate::analytics::facilities::FacilityIndex;
+use crate::analytics::snapshot::Snapshot;
 use crate::datasets::boundaries::parse_geometry_texts;
 use crate::domain::{DivisionCode, Level, Month, Registry};
 use crate::store::{DivisionFacts, Store, StoreError};
@@ -49,6 +50,7 @@ struct Inner {
     geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
     facts: HashMap<DivisionCode, DivisionFacts>,
     facilities: FacilityIndex,
+    snapshot: Snapshot,
     data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
@@ -64,6 +66,7 @@ impl AppState {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let facts = store.load_division_facts()?.into_iter().collect();
         let facilities = FacilityIndex::new(store.load_facilities()?);
+        let snapshot = Snapshot::load(&store).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -71,11 +74,17 @@ impl AppState {
                 geometries,
                 facts,
                 facilities,
+                snapshot,
                 data,
                 web_dir,
                 boundary_cache: Mutex::default(),
             }),
         })
+    }
+
+    /// The records' intervals in memory.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.inner.snapshot
     }
 
     /// Facilities with their spatial index.

@@ -25,6 +25,7 @@ const OBJECTS_PAGE: &str = include_str!("../../sql/objects_page.sql");
 const FACILITIES_ALL: &str = include_str!("../../sql/facilities_all.sql");
 const COUNTY_TABLE: &str = include_str!("../../sql/county_table.sql");
 const DEMAND_POINTS: &str = include_str!("../../sql/demand_points.sql");
+const INTERVALS_BY_KIND: &str = include_str!("../../sql/intervals_by_kind.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
 pub const SCHEMA_VERSION: &str = "2";
@@ -472,6 +473,22 @@ impl Store {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// Calls `f(leaf code, from, to)` for every record of `kind`, dates as days since
+    /// 1970-01-01 (`to` = `i32::MAX` while in force).
+    pub fn for_each_interval(
+        &self,
+        kind: Kind,
+        mut f: impl FnMut(Option<u32>, i32, i32),
+    ) -> Result<(), StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(INTERVALS_BY_KIND)?;
+        let mut rows = stmt.query([kind.id()])?;
+        while let Some(row) = rows.next()? {
+            f(row.get(0)?, row.get(1)?, row.get(2)?);
+        }
+        Ok(())
     }
 
     /// Every facility.

@@ -48,7 +48,7 @@ async fn compute(
     let worker = state.clone();
     let result = tokio::task::spawn_blocking(move || {
         analytics::division_stats(
-            worker.store(),
+            worker.snapshot(),
             worker.registry(),
             worker.all_facts(),
             &request,

@@ -1,0 +1,101 @@
+//! The in-memory interval snapshot that answers month figures must agree exactly with the
+//! SQL formulation of the same semantics (`sql/stats_by_division.sql`), for every level,
+//! parent, kind (interval, event, facility, all) and month, on a real generated database.
+
+use shikong::analytics::snapshot::Snapshot;
+use shikong::analytics::{division_stats, StatsRequest};
+use shikong::bootstrap::ensure_database;
+use shikong::config::{Config, FileConfig};
+use shikong::domain::{DivisionCode, Kind, Level, Month};
+use shikong::store::StatsQuery;
+use std::collections::HashMap;
+
+#[test]
+fn snapshot_figures_equal_sql_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = FileConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        records: Some(80_000),
+        ..Default::default()
+    };
+    let config = Config::resolve(None, overrides).unwrap();
+    let store = ensure_database(&config).unwrap();
+    let registry = store.load_registry().unwrap();
+    let facts = store.load_division_facts().unwrap().into_iter().collect();
+    let snapshot = Snapshot::load(&store).unwrap();
+    assert_eq!(snapshot.records(), 80_000);
+
+    let parents: [Option<DivisionCode>; 3] = [
+        None,
+        Some("420000".parse().unwrap()),
+        Some("330100".parse().unwrap()),
+    ];
+    let kinds = [
+        None,
+        Some(Kind::Dibao),
+        Some(Kind::Marriage),
+        Some(Kind::ElderlyCare),
+    ];
+    let months: Vec<Month> = ["2023-11", "2024-02", "2025-06", "2026-10"]
+        .iter()
+        .map(|m| m.parse().unwrap())
+        .collect();
+    let mut compared = 0;
+    for level in Level::ALL {
+        for parent in parents {
+            for kind in kinds {
+                for &month in &months {
+                    let previous = month.plus_months(-1);
+                    let query = StatsQuery {
+                        level,
+                        parent,
+                        kind,
+                        as_of: month.last_day(),
+                        first_day: month.first_day(),
+                        next_first_day: month.next().first_day(),
+                        previous_as_of: previous.last_day(),
+                        previous_first_day: previous.first_day(),
+                    };
+                    let sql: HashMap<Option<DivisionCode>, _> = store
+                        .counts_by_division(&query)
+                        .unwrap()
+                        .into_iter()
+                        .collect();
+                    let request = StatsRequest {
+                        level,
+                        parent,
+                        kind,
+                        month,
+                    };
+                    let result = division_stats(&snapshot, &registry, &facts, &request).unwrap();
+                    let sql_total: u64 = sql
+                        .iter()
+                        .filter(|(k, _)| k.is_some())
+                        .map(|(_, c)| c.count)
+                        .sum();
+                    assert_eq!(
+                        result.total, sql_total,
+                        "{level:?} {parent:?} {kind:?} {month}"
+                    );
+                    if parent.is_some_and(|p| registry.get(p).unwrap().depth >= level.depth()) {
+                        // The parent stands for itself: one row holding everything under it.
+                        assert_eq!(result.rows.len(), 1);
+                        continue;
+                    }
+                    for row in &result.rows {
+                        let want = sql.get(&Some(row.code)).copied().unwrap_or_default();
+                        let got = (row.count, row.previous, row.entered, row.exited);
+                        assert_eq!(
+                            got,
+                            (want.count, want.previous, want.entered, want.exited),
+                            "{level:?} {parent:?} {kind:?} {month} {}",
+                            row.code
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000, "{compared} rows compared");
+}
