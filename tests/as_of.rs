@@ -155,4 +155,16 @@ fn month_figures_follow_validity_intervals() {
         .map(|o| o["id"].as_u64().unwrap())
         .collect();
     assert_eq!(ids, [1, 2]);
+    let ended = get_json(&format!(
+        "{base}/api/v1/objects?status=ended&date=2024-02-29&kind=dibao"
+    ));
+    let ids: Vec<u64> = ended["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [3, 6], "C ended on Feb 29 (its valid_to), F on Jan 31");
+    let all = get_json(&format!("{base}/api/v1/objects?status=all&kind=dibao"));
+    assert_eq!(all["count"], 5);
 }

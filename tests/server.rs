@@ -318,6 +318,13 @@ fn server_answers_and_agrees_with_the_database_file() {
             >= 11
     );
 
+    // XLSX of the same table.
+    let (status, xlsx) = common::get_bytes(&format!(
+        "{base}/api/v1/stats?kind={KIND}&month={MONTH}&format=xlsx"
+    ));
+    assert_eq!(status, 200);
+    assert_eq!(&xlsx[..2], b"PK", "an XLSX file is a zip archive");
+
     // CSV of the same table.
     let (status, csv) = get(&format!(
         "{base}/api/v1/stats?kind={KIND}&month={MONTH}&format=csv"
@@ -658,6 +665,7 @@ fn server_answers_and_agrees_with_the_database_file() {
             Some("parent"),
         ),
         ("/api/v1/objects?kind=elderly_care", 400, Some("kind")),
+        ("/api/v1/objects?status=closed", 400, Some("status")),
         ("/api/v1/objects?near=120,30", 400, Some("radius_km")),
         ("/api/v1/objects?radius_km=3", 400, Some("near")),
         ("/api/v1/objects?near=120&radius_km=3", 400, Some("near")),

@@ -19,7 +19,7 @@ const distDir = join(webDir, 'dist');
 const mlDir = join(webDir, 'node_modules', 'maplibre-gl');
 
 // Our own page files, copied verbatim.
-const SRC_FILES = ['index.html', 'app.js', 'style.css', 'favicon.svg'];
+const SRC_FILES = ['index.html', 'app.js', 'style.css', 'favicon.svg', 'api.html', 'api-docs.js'];
 
 // MapLibre GL JS >= 6 ships only ES modules. The main module loads its worker
 // from `new URL('./maplibre-gl-worker.mjs', import.meta.url)`, i.e. a
@@ -32,6 +32,16 @@ const VENDOR_FILES = [
   { from: 'dist/maplibre-gl.css', to: 'maplibre-gl.css' },
   // BSD-3-Clause requires the licence to travel with redistributed binaries.
   { from: 'LICENSE.txt', to: 'maplibre-gl.LICENSE.txt' },
+];
+
+// Swagger UI for the API reference page (/api.html), served offline like MapLibre.
+const swDir = join(webDir, 'node_modules', 'swagger-ui-dist');
+const SWAGGER_FILES = [
+  { from: 'swagger-ui-bundle.js', to: 'swagger-ui/swagger-ui-bundle.js', stripSourceMap: true },
+  { from: 'swagger-ui.css', to: 'swagger-ui/swagger-ui.css', stripSourceMap: true },
+  // Apache-2.0: the licence and notice travel with the files.
+  { from: 'LICENSE', to: 'swagger-ui/LICENSE' },
+  { from: 'NOTICE', to: 'swagger-ui/NOTICE' },
 ];
 
 function fail(msg) {
@@ -74,6 +84,15 @@ for (const f of VENDOR_FILES) {
   if (!existsSync(from)) fail(`maplibre-gl ${mlVersion}: missing ${f.from}`);
   let data = readFileSync(from);
   if (f.stripSourceMap) data = stripSourceMapComment(data);
+  write(join(distDir, 'vendor', f.to), data);
+}
+
+if (!existsSync(swDir)) fail('node_modules/swagger-ui-dist missing — run `npm ci` in web/ first');
+for (const f of SWAGGER_FILES) {
+  const from = join(swDir, f.from);
+  if (!existsSync(from)) fail(`swagger-ui-dist: missing ${f.from}`);
+  let data = readFileSync(from);
+  if (f.stripSourceMap) data = Buffer.from(data.toString('utf8').replace(/\n?\/[/*]# sourceMappingURL=\S+\s*(\*\/)?\s*$/, '\n'), 'utf8');
   write(join(distDir, 'vendor', f.to), data);
 }
 

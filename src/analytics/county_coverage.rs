@@ -155,8 +155,8 @@ pub fn deserts(
     )?)
 }
 
-/// Greedy maximal-covering choice of `k` new sites among the centres of the cells where the
-/// demand lives.
+/// Greedy maximal-covering choice of up to `k` new sites among the centres of the cells where
+/// the demand lives.
 pub fn suggest(inputs: &Inputs, radius_km: f64, k: usize) -> Result<SitePlan, AnalyticsError> {
     let mut cells: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
     for p in &inputs.demand {
@@ -169,6 +169,20 @@ pub fn suggest(inputs: &Inputs, radius_km: f64, k: usize) -> Result<SitePlan, An
         }
     }
     let candidates: Vec<(f64, f64)> = cells.into_values().collect();
+    if candidates.is_empty() {
+        // No demand, nothing to site: the plan is empty, not an error.
+        let now = radius_coverage(&inputs.demand, &inputs.supply, radius_km)?;
+        return Ok(SitePlan {
+            chosen: Vec::new(),
+            total_demand: now.total_demand,
+            covered_before: now.covered_demand,
+            covered_after: now.covered_demand,
+            share_before: now.share,
+            share_after: now.share,
+        });
+    }
+    // Asking for more sites than there are candidate cells gets them all.
+    let k = k.min(candidates.len());
     Ok(maximal_covering(
         &inputs.demand,
         &inputs.supply,

@@ -103,3 +103,57 @@ pub fn county_table_xlsx(
     sheet.set_column_width(3, 16)?;
     workbook.save_to_buffer()
 }
+
+/// A statistics table (one row per division) as an XLSX workbook.
+pub fn stats_xlsx(result: &super::StatsResult) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(format!("{} {}", result.level.name_zh(), result.month))?;
+    let bold = Format::new().set_bold();
+    let kind = result.kind.map(|k| k.name_zh()).unwrap_or("全部类别");
+    sheet.write_string_with_format(
+        0,
+        0,
+        format!("{kind} · {} · 截至 {}", result.month, result.as_of),
+        &bold,
+    )?;
+    let headers = [
+        ("区划代码", "code"),
+        ("名称", "name"),
+        ("人数/数量", "count"),
+        ("上月", "previous"),
+        ("环比变化", "change"),
+        ("环比%", "change_pct"),
+        ("新增", "entered"),
+        ("退出", "exited"),
+        ("常住人口(估计)", "population"),
+        ("每万人", "rate_per_10k"),
+    ];
+    for (col, (zh, en)) in headers.iter().enumerate() {
+        sheet.write_string_with_format(1, col as u16, *zh, &bold)?;
+        sheet.write_string(2, col as u16, *en)?;
+    }
+    for (i, r) in result.rows.iter().enumerate() {
+        let line = (i + 3) as u32;
+        sheet.write_string(line, 0, r.code.to_string())?;
+        sheet.write_string(line, 1, &r.name)?;
+        sheet.write_number(line, 2, r.count as f64)?;
+        sheet.write_number(line, 3, r.previous as f64)?;
+        sheet.write_number(line, 4, r.change as f64)?;
+        if let Some(v) = r.change_pct {
+            sheet.write_number(line, 5, v)?;
+        }
+        sheet.write_number(line, 6, r.entered as f64)?;
+        sheet.write_number(line, 7, r.exited as f64)?;
+        if let Some(v) = r.population {
+            sheet.write_number(line, 8, v as f64)?;
+        }
+        if let Some(v) = r.rate_per_10k {
+            sheet.write_number(line, 9, v)?;
+        }
+    }
+    sheet.set_freeze_panes(3, 2)?;
+    sheet.set_column_width(1, 18)?;
+    workbook.save_to_buffer()
+}

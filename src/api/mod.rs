@@ -3,6 +3,7 @@
 
 mod caching;
 pub mod error;
+pub mod openapi;
 pub mod params;
 mod routes;
 

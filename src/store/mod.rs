@@ -69,8 +69,10 @@ pub struct ObjectFilter {
     pub division: Option<DivisionCode>,
     /// Of this kind.
     pub kind: Option<Kind>,
-    /// In force on this date.
+    /// In force on this date (or, with `ended`, ended on or before it).
     pub as_of: Option<NaiveDate>,
+    /// Records that ended by `as_of` instead of those in force on it.
+    pub ended: bool,
     /// Inside `[min lon, min lat, max lon, max lat]`.
     pub bbox: Option<[f64; 4]>,
     /// Within `radius_km` of `(lon, lat)`: `(lon, lat, radius_km)`.
@@ -546,6 +548,7 @@ impl Store {
                     f.near.map(|n| n.2),
                     f.after,
                     f.limit,
+                    f.ended,
                 ],
                 |r| {
                     let attrs: String = r.get(11)?;

@@ -227,7 +227,19 @@ async function run() {
       check('screenshot saved', false, e.message.split('\n')[0]);
     }
 
-    // 6./7. whole-session checks
+    // 6. the API reference page renders the server's own OpenAPI document offline
+    try {
+      await page.goto(new URL('api.html', base).href, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      await page.waitForSelector('body[data-ready="1"]', { timeout: READY_TIMEOUT_MS });
+      const title = await page.textContent('.swagger-ui .info .title');
+      const operations = await page.$$eval('.opblock', (els) => els.length);
+      check('API reference page renders the OpenAPI document', /shikong/.test(title || '') && operations >= 10,
+        `title "${(title || '').trim()}", ${operations} operations`);
+    } catch (e) {
+      check('API reference page renders the OpenAPI document', false, e.message.split('\n')[0]);
+    }
+
+    // 7./8. whole-session checks
     check(
       'no console errors',
       consoleErrors.length === 0,

@@ -3,6 +3,7 @@
 use super::divisions::path_division;
 use crate::analytics::county_coverage::{self, CoverageRequest, Inputs};
 use crate::api::error::ApiError;
+use crate::api::openapi::allowed;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::Kind;
@@ -98,10 +99,7 @@ pub(super) async fn summary(
     Path(code): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["kinds", "facility_kind", "radius_km", "date"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/coverage/{code}"))?;
     let r = request(&state, &code, &params)?;
     let inputs = load(&state, &r).await?;
     let radius = r.radius_km;
@@ -120,10 +118,7 @@ pub(super) async fn deserts(
     Path(code): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["kinds", "facility_kind", "radius_km", "date", "min_demand"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/coverage/{code}/deserts"))?;
     let r = request(&state, &code, &params)?;
     let min_demand = params.number("min_demand", 0.0..=1e6)?.unwrap_or(5.0);
     let inputs = load(&state, &r).await?;
@@ -168,10 +163,7 @@ pub(super) async fn suggest(
     Path(code): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["kinds", "facility_kind", "radius_km", "date", "k"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/coverage/{code}/suggest"))?;
     let r = request(&state, &code, &params)?;
     let k = params.integer("k", 1..=50)?.unwrap_or(5) as usize;
     let inputs = load(&state, &r).await?;

@@ -1,6 +1,7 @@
 //! Divisions: lists, one division with its lineage, and boundaries as GeoJSON.
 
 use crate::api::error::ApiError;
+use crate::api::openapi::allowed;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::{DivisionCode, Level};
@@ -42,7 +43,7 @@ pub(super) async fn divisions(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(query.as_deref(), &["level", "parent"])?;
+    let params = Params::parse(query.as_deref(), &allowed("/divisions"))?;
     let Selection {
         level,
         parent,
@@ -72,7 +73,7 @@ pub(super) async fn boundaries(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref(), &["level", "parent", "tolerance"])?;
+    let params = Params::parse(query.as_deref(), &allowed("/boundaries"))?;
     let Selection {
         level,
         parent,
@@ -165,7 +166,7 @@ pub(super) async fn division(
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    Params::parse(query.as_deref(), &[])?;
+    Params::parse(query.as_deref(), &allowed("/divisions/{code}"))?;
     let code = path_division(&state, &raw)?;
     let registry = state.registry();
     let info = registry

@@ -7,6 +7,7 @@ mod objects;
 mod stats;
 
 use super::error::ApiError;
+use super::openapi::allowed;
 use super::params::Params;
 use super::AppState;
 use crate::domain::{Kind, Level};
@@ -23,6 +24,7 @@ use tower_http::services::{ServeDir, ServeFile};
 pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
     let api = Router::new()
         .route("/meta", get(meta))
+        .route("/openapi.json", get(openapi_document))
         .route("/divisions", get(divisions::divisions))
         .route("/divisions/{code}", get(divisions::division))
         .route("/boundaries", get(divisions::boundaries))
@@ -47,6 +49,10 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
     } else {
         router.fallback(web_missing)
     }
+}
+
+async fn openapi_document() -> Json<Value> {
+    Json(super::openapi::document())
 }
 
 async fn no_route(uri: Uri) -> ApiError {
@@ -74,7 +80,7 @@ async fn meta(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    Params::parse(query.as_deref(), &[])?;
+    Params::parse(query.as_deref(), &allowed("/meta"))?;
     let data = state.data();
     let kinds: Vec<Value> = Kind::ALL
         .iter()

@@ -2,6 +2,7 @@
 
 use crate::analytics::facilities::open_on;
 use crate::api::error::ApiError;
+use crate::api::openapi::allowed;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::{Facility, Kind};
@@ -20,19 +21,7 @@ pub(super) async fn objects(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &[
-            "code",
-            "kind",
-            "date",
-            "bbox",
-            "near",
-            "radius_km",
-            "limit",
-            "after",
-        ],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/objects"))?;
     let kind = params.kind("kind")?;
     if let Some(kind) = kind.filter(|k| k.is_facility()) {
         return Err(ApiError::bad(
@@ -48,10 +37,27 @@ pub(super) async fn objects(
         (Some(_), None) => return Err(ApiError::bad("radius_km", "near needs radius_km")),
         (None, Some(_)) => return Err(ApiError::bad("near", "radius_km needs near=lon,lat")),
     };
+    // status: active (in force on the date), ended (by the date), or all; a date alone means
+    // active, and active or ended without a date use the last day with data.
+    let date = params.date("date")?;
+    let last_day = state.data().last_month.last_day();
+    let (as_of, ended) = match params.get("status") {
+        None => (date, false),
+        Some("active") => (Some(date.unwrap_or(last_day)), false),
+        Some("ended") => (Some(date.unwrap_or(last_day)), true),
+        Some("all") => (None, false),
+        Some(other) => {
+            return Err(ApiError::bad(
+                "status",
+                format!("unknown status {other:?}; use active, ended or all"),
+            ))
+        }
+    };
     let filter = ObjectFilter {
         division: params.division("code", state.registry())?,
         kind,
-        as_of: params.date("date")?,
+        as_of,
+        ended,
         bbox: params.bbox("bbox")?,
         near,
         after: params.integer("after", 0..=u64::MAX >> 1)?.unwrap_or(0),
@@ -117,10 +123,7 @@ pub(super) async fn facilities(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["code", "kind", "date", "bbox", "limit", "after"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/facilities"))?;
     let filter = FacilityFilter::parse(&params)?;
     let division = params.division("code", state.registry())?;
     let bbox = params.bbox("bbox")?;
@@ -158,10 +161,7 @@ pub(super) async fn nearest(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["lon", "lat", "k", "radius_km", "kind", "date"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/facilities/nearest"))?;
     let lon = params
         .number("lon", -180.0..=180.0)?
         .ok_or_else(|| ApiError::bad("lon", "lon is required"))?;

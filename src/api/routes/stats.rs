@@ -2,6 +2,7 @@
 
 use crate::analytics::{self, Measure, StatsRequest};
 use crate::api::error::ApiError;
+use crate::api::openapi::allowed;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::{Level, Month};
@@ -63,19 +64,35 @@ pub(super) async fn stats(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["level", "parent", "kind", "month", "format"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/stats"))?;
     let format = params.get("format").unwrap_or("json");
-    if !matches!(format, "json" | "csv") {
+    if !matches!(format, "json" | "csv" | "xlsx") {
         return Err(ApiError::bad(
             "format",
-            format!("unknown format {format:?}; use json or csv"),
+            format!("unknown format {format:?}; use json, csv or xlsx"),
         ));
     }
     let request = stats_request(&state, &params)?;
     let result = compute(&state, request).await?;
+    if format == "xlsx" {
+        let bytes = crate::analytics::report::stats_xlsx(&result)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let filename = format!("shikong-stats-{}-{}.xlsx", result.level.id(), result.month);
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
     if format == "csv" {
         return Ok(csv_response(
             &result,
@@ -123,10 +140,7 @@ pub(super) async fn top(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(
-        query.as_deref(),
-        &["level", "parent", "kind", "month", "measure", "order", "n"],
-    )?;
+    let params = Params::parse(query.as_deref(), &allowed("/stats/top"))?;
     let measure_id = params.get("measure").unwrap_or("count");
     let measure = Measure::from_id(measure_id).ok_or_else(|| {
         ApiError::bad(
@@ -166,7 +180,7 @@ pub(super) async fn series(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(query.as_deref(), &["code", "kind", "from", "to"])?;
+    let params = Params::parse(query.as_deref(), &allowed("/stats/series"))?;
     let code = params.division("code", state.registry())?;
     let kind = params.kind("kind")?;
     let data = state.data();
@@ -205,7 +219,7 @@ pub(super) async fn county_table(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref(), &["parent", "month", "format"])?;
+    let params = Params::parse(query.as_deref(), &allowed("/reports/county-table"))?;
     let format = params.get("format").unwrap_or("json").to_string();
     if !matches!(format.as_str(), "json" | "csv" | "xlsx") {
         return Err(ApiError::bad(

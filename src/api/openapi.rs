@@ -1,0 +1,360 @@
+//! The OpenAPI 3.1 document, generated from the same route table the router and the
+//! parameter validation use ([`ROUTES`]), so the document cannot list a parameter the server
+//! rejects or miss one it accepts (a test walks the table against the live server).
+
+use crate::domain::{Kind, Level};
+use serde_json::{json, Map, Value};
+
+/// What a query or path parameter holds.
+#[derive(Debug, Clone, Copy)]
+pub enum ParamType {
+    /// A 6-digit division code.
+    Code,
+    /// `province | prefecture | county`.
+    Level,
+    /// A kind id.
+    Kind,
+    /// Comma-separated kind ids.
+    Kinds,
+    /// `YYYY-MM`.
+    Month,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// A number.
+    Number,
+    /// A whole number.
+    Integer,
+    /// `lon,lat`.
+    Point,
+    /// `min_lon,min_lat,max_lon,max_lat`.
+    Bbox,
+    /// One of the listed words.
+    Enum(&'static [&'static str]),
+}
+
+/// One documented parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Name.
+    pub name: &'static str,
+    /// Value type.
+    pub kind: ParamType,
+    /// What it does (English; Chinese terms where they are the names users know).
+    pub doc: &'static str,
+}
+
+const fn p(name: &'static str, kind: ParamType, doc: &'static str) -> Param {
+    Param { name, kind, doc }
+}
+
+/// One GET route under `/api/v1`.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// Path, with `{code}` for a division code in the path.
+    pub path: &'static str,
+    /// Tag grouping routes in the document.
+    pub tag: &'static str,
+    /// One-line summary.
+    pub summary: &'static str,
+    /// Query parameters (all optional).
+    pub query: &'static [Param],
+    /// Content types it can answer with besides JSON.
+    pub formats: &'static [&'static str],
+}
+
+const LEVEL: Param = p(
+    "level",
+    ParamType::Level,
+    "Partition level; default province.",
+);
+const PARENT: Param = p(
+    "parent",
+    ParamType::Code,
+    "Only divisions under this one (drill-down 全国→省→市→县).",
+);
+const KIND: Param = p(
+    "kind",
+    ParamType::Kind,
+    "Service-object kind; default all kinds.",
+);
+const MONTH: Param = p(
+    "month",
+    ParamType::Month,
+    "Month; default the last month with data.",
+);
+const DATE: Param = p(
+    "date",
+    ParamType::Date,
+    "As-of date: records in force on it.",
+);
+const LIMIT: Param = p(
+    "limit",
+    ParamType::Integer,
+    "Page size, 1–1000; default 100.",
+);
+const AFTER: Param = p(
+    "after",
+    ParamType::Integer,
+    "Keyset cursor: the last id of the previous page (next_after).",
+);
+const BBOX: Param = p("bbox", ParamType::Bbox, "Bounding box in WGS84 degrees.");
+const COVERAGE: [Param; 4] = [
+    p(
+        "kinds",
+        ParamType::Kinds,
+        "Demand kinds, comma-separated; default tekun (特困).",
+    ),
+    p(
+        "facility_kind",
+        ParamType::Kind,
+        "Supply facility kind; default elderly_care (养老机构).",
+    ),
+    p(
+        "radius_km",
+        ParamType::Number,
+        "Catchment radius in km, (0, 100]; default 10.",
+    ),
+    DATE,
+];
+
+/// Every GET route under `/api/v1` (besides `openapi.json` itself).
+pub const ROUTES: &[Route] = &[
+    Route { path: "/meta", tag: "meta", summary: "Kinds, levels and the months with data", query: &[], formats: &[] },
+    Route {
+        path: "/divisions",
+        tag: "divisions",
+        summary: "Divisions of a level (under a parent), or a parent's children",
+        query: &[LEVEL, PARENT],
+        formats: &[],
+    },
+    Route {
+        path: "/divisions/{code}",
+        tag: "divisions",
+        summary: "One division: lineage, children, centroid, bbox, area, estimated population",
+        query: &[],
+        formats: &[],
+    },
+    Route {
+        path: "/boundaries",
+        tag: "divisions",
+        summary: "Division boundaries as a GeoJSON FeatureCollection, simplified",
+        query: &[LEVEL, PARENT, p("tolerance", ParamType::Number, "Simplification tolerance in degrees, 0–1.")],
+        formats: &["application/geo+json"],
+    },
+    Route {
+        path: "/stats",
+        tag: "statistics",
+        summary: "Per division for a month: count, previous, change, entered (新增), exited (退出), rate per 10k",
+        query: &[LEVEL, PARENT, KIND, MONTH, p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format.")],
+        formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+    },
+    Route {
+        path: "/stats/top",
+        tag: "statistics",
+        summary: "Top or bottom divisions by a measure",
+        query: &[
+            LEVEL,
+            PARENT,
+            KIND,
+            MONTH,
+            p("measure", ParamType::Enum(&["count", "rate", "change"]), "Ranking measure; default count."),
+            p("order", ParamType::Enum(&["desc", "asc"]), "desc = top, asc = bottom."),
+            p("n", ParamType::Integer, "How many, 1–500; default 10."),
+        ],
+        formats: &[],
+    },
+    Route {
+        path: "/stats/series",
+        tag: "statistics",
+        summary: "Monthly series of one division (or the country)",
+        query: &[
+            p("code", ParamType::Code, "Division; default the whole country."),
+            KIND,
+            p("from", ParamType::Month, "First month; default 35 months before `to`."),
+            p("to", ParamType::Month, "Last month; default the last month with data."),
+        ],
+        formats: &[],
+    },
+    Route {
+        path: "/reports/county-table",
+        tag: "statistics",
+        summary: "只报一次 table: one row per county-level unit, one column per kind",
+        query: &[PARENT, MONTH, p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format.")],
+        formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+    },
+    Route {
+        path: "/objects",
+        tag: "records",
+        summary: "Service objects (persons, organizations, events), keyset-paginated; ID numbers only masked",
+        query: &[
+            p("code", ParamType::Code, "Within this division (any level)."),
+            KIND,
+            DATE,
+            p(
+                "status",
+                ParamType::Enum(&["active", "ended", "all"]),
+                "active: in force on `date` (default the last day with data); ended: ended by it; all: any time. Without status, `date` alone means active.",
+            ),
+            BBOX,
+            p("near", ParamType::Point, "Centre lon,lat for a radius search (needs radius_km)."),
+            p("radius_km", ParamType::Number, "Radius in km, up to 500 (needs near)."),
+            LIMIT,
+            AFTER,
+        ],
+        formats: &[],
+    },
+    Route {
+        path: "/facilities",
+        tag: "records",
+        summary: "Facilities with capacity and occupancy",
+        query: &[p("code", ParamType::Code, "Within this division (any level)."), KIND, DATE, BBOX, LIMIT, AFTER],
+        formats: &[],
+    },
+    Route {
+        path: "/facilities/nearest",
+        tag: "records",
+        summary: "The k nearest facilities to a point (great-circle)",
+        query: &[
+            p("lon", ParamType::Number, "Longitude (required)."),
+            p("lat", ParamType::Number, "Latitude (required)."),
+            p("k", ParamType::Integer, "How many, 1–100; default 5."),
+            p("radius_km", ParamType::Number, "Only within this distance."),
+            KIND,
+            DATE,
+        ],
+        formats: &[],
+    },
+    Route {
+        path: "/coverage/{code}",
+        tag: "coverage",
+        summary: "County coverage: radius coverage, capacity-limited coverage, E2SFCA accessibility",
+        query: &COVERAGE,
+        formats: &[],
+    },
+    Route {
+        path: "/coverage/{code}/deserts",
+        tag: "coverage",
+        summary: "Service-desert H3 cells (resolution 8) as GeoJSON, worst first",
+        query: &[
+            COVERAGE[0],
+            COVERAGE[1],
+            COVERAGE[2],
+            COVERAGE[3],
+            p("min_demand", ParamType::Number, "Least demand for a cell to count; default 5."),
+        ],
+        formats: &["application/geo+json"],
+    },
+    Route {
+        path: "/coverage/{code}/suggest",
+        tag: "coverage",
+        summary: "k new sites by greedy maximal covering, with the coverage each adds",
+        query: &[COVERAGE[0], COVERAGE[1], COVERAGE[2], COVERAGE[3], p("k", ParamType::Integer, "Sites, 1–50; default 5.")],
+        formats: &[],
+    },
+];
+
+/// The names a route accepts, for [`super::params::Params::parse`].
+pub fn allowed(path: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .find(|r| r.path == path)
+        .map(|r| r.query.iter().map(|q| q.name).collect())
+        .unwrap_or_default()
+}
+
+fn schema(kind: ParamType) -> Value {
+    match kind {
+        ParamType::Code => {
+            json!({"type": "string", "pattern": "^[1-8][0-9]{5}$", "examples": ["330100"]})
+        }
+        ParamType::Level => {
+            json!({"type": "string", "enum": Level::ALL.iter().map(|l| l.id()).collect::<Vec<_>>()})
+        }
+        ParamType::Kind => {
+            json!({"type": "string", "enum": Kind::ALL.iter().map(|k| k.id()).collect::<Vec<_>>()})
+        }
+        ParamType::Kinds => json!({"type": "string", "examples": ["tekun,dibao"]}),
+        ParamType::Month => {
+            json!({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2025-06"]})
+        }
+        ParamType::Date => json!({"type": "string", "format": "date"}),
+        ParamType::Number => json!({"type": "number"}),
+        ParamType::Integer => json!({"type": "integer", "minimum": 0}),
+        ParamType::Point => json!({"type": "string", "examples": ["120.16,30.25"]}),
+        ParamType::Bbox => json!({"type": "string", "examples": ["120.0,30.0,120.5,30.5"]}),
+        ParamType::Enum(words) => json!({"type": "string", "enum": words}),
+    }
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let mut parameters: Vec<Value> = Vec::new();
+        if route.path.contains("{code}") {
+            parameters.push(json!({
+                "name": "code", "in": "path", "required": true,
+                "description": "6-digit division code (GB/T 2260).", "schema": schema(ParamType::Code),
+            }));
+        }
+        for q in route.query {
+            parameters.push(json!({
+                "name": q.name, "in": "query", "required": false, "description": q.doc, "schema": schema(q.kind),
+            }));
+        }
+        let mut content = Map::new();
+        content.insert(
+            "application/json".into(),
+            json!({"schema": {"type": "object"}}),
+        );
+        for format in route.formats {
+            content.insert((*format).into(), json!({"schema": {"type": "string"}}));
+        }
+        let operation_id = route
+            .path
+            .trim_start_matches('/')
+            .replace(['/', '-'], "_")
+            .replace(['{', '}'], "");
+        paths.insert(
+            format!("/api/v1{}", route.path),
+            json!({"get": {
+                "tags": [route.tag],
+                "summary": route.summary,
+                "operationId": operation_id,
+                "parameters": parameters,
+                "responses": {
+                    "200": {"description": "OK", "content": content,
+                            "headers": {"ETag": {"description": "Strong tag of URL and data version", "schema": {"type": "string"}}}},
+                    "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                    "400": {"description": "A parameter is missing, malformed or unknown", "content": {"application/json": {"schema": error}}},
+                    "404": {"description": "No such division", "content": {"application/json": {"schema": error}}},
+                },
+            }}),
+        );
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "时空 shikong API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Spatio-temporal analytics over civil-affairs (民政) service-object data: statistics per division and month, records, facilities and county coverage. Coordinates are WGS84.",
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": {"Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {"error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "examples": ["invalid_parameter"]},
+                    "message": {"type": "string"},
+                    "param": {"type": ["string", "null"]},
+                },
+            }},
+        }}},
+    })
+}
