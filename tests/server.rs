@@ -308,6 +308,12 @@ fn server_answers_and_agrees_with_the_database_file() {
         .map(|d| d["code"].as_str().unwrap())
         .collect();
     assert_eq!(lineage, ["420000", "429004"]);
+    let feature = get_json(&format!("{base}/api/v1/divisions/110101/boundary?zoom=8"));
+    assert_eq!(feature["type"], "Feature");
+    assert_eq!(feature["properties"]["name"], "东城区");
+    let full = get_json(&format!("{base}/api/v1/divisions/110101/boundary"));
+    let points = |f: &Value| f["geometry"]["coordinates"][0][0].as_array().unwrap().len();
+    assert!(points(&feature) < points(&full), "zoom 8 simplifies");
     let dongcheng = get_json(&format!("{base}/api/v1/divisions/110101"));
     assert_eq!(dongcheng["lineage"].as_array().unwrap().len(), 3);
     assert!(
@@ -624,6 +630,16 @@ fn server_answers_and_agrees_with_the_database_file() {
         ("/api/v1/divisions/abc", 400, Some("code")),
         ("/api/v1/divisions/110199", 404, Some("code")),
         ("/api/v1/divisions/110101?x=1", 400, Some("x")),
+        (
+            "/api/v1/divisions/110101/boundary?zoom=30",
+            400,
+            Some("zoom"),
+        ),
+        (
+            "/api/v1/divisions/110101/boundary?zoom=5&tolerance=0.1",
+            400,
+            Some("zoom"),
+        ),
         ("/api/v1/meta?x=1", 400, Some("x")),
         ("/api/v1/coverage/330000", 400, Some("code")),
         ("/api/v1/coverage/330106?kinds=foo", 400, Some("kinds")),
@@ -718,7 +734,20 @@ fn server_answers_and_agrees_with_the_database_file() {
         }
     }
     let long = format!("{base}/api/v1/stats?kind={}", "a".repeat(5000));
-    assert_eq!(get(&long).0, 400);
+    let (status, body) = get(&long);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("too_large"));
+    // A declared 2 MiB body is refused from its headers alone, before any byte of it is read.
+    let status_line = {
+        use std::io::{Read, Write};
+        let addr = base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(stream, "POST /api/v1/stats HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", 2 << 20).unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.lines().next().unwrap_or_default().to_string()
+    };
+    assert!(status_line.contains(" 413 "), "{status_line}");
     assert!(server.is_running(), "server survived bad input");
     assert_eq!(get_json(&format!("{base}/health"))["status"], "ok");
 }

@@ -26,6 +26,9 @@ pub enum ApiError {
         /// What was not found.
         message: String,
     },
+    /// The request is larger than the server accepts (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// The route does not exist (404).
     #[error("no such endpoint: {0}")]
     NoRoute(String),
@@ -89,6 +92,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::NOT_FOUND, "not_found", Some(param.clone()))
             }
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_route", None),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)

@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 /// Facts about the loaded data, read once at start.
@@ -125,6 +126,8 @@ pub fn router(state: AppState) -> Router {
     routes::routes(state.clone(), web_dir)
         .with_state(state)
         .layer(CompressionLayer::new())
+        // Bodies beyond 1 MiB are refused with 413 before any handler runs.
+        .layer(RequestBodyLimitLayer::new(1 << 20))
         .layer(TraceLayer::new_for_http())
 }
 

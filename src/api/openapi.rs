@@ -135,6 +135,16 @@ pub const ROUTES: &[Route] = &[
         formats: &[],
     },
     Route {
+        path: "/divisions/{code}/boundary",
+        tag: "divisions",
+        summary: "One division's boundary as a GeoJSON Feature",
+        query: &[
+            p("tolerance", ParamType::Number, "Simplification tolerance in degrees, 0–1; default 0 (as stored)."),
+            p("zoom", ParamType::Number, "Web-map zoom 0–22: simplify to about one 256-px tile pixel at that zoom."),
+        ],
+        formats: &["application/geo+json"],
+    },
+    Route {
         path: "/boundaries",
         tag: "divisions",
         summary: "Division boundaries as a GeoJSON FeatureCollection, simplified",

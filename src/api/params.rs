@@ -19,10 +19,9 @@ impl Params {
     pub fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Params, ApiError> {
         let raw = raw.unwrap_or("");
         if raw.len() > MAX_QUERY_BYTES {
-            return Err(ApiError::bad(
-                "query",
-                format!("query string longer than {MAX_QUERY_BYTES} bytes"),
-            ));
+            return Err(ApiError::TooLarge(format!(
+                "query string longer than {MAX_QUERY_BYTES} bytes"
+            )));
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {

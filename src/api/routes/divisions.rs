@@ -191,6 +191,38 @@ pub(super) async fn division(
         "bbox": facts.map(|f| f.bbox),
         "area_km2": facts.map(|f| (f.area_km2 * 10.0).round() / 10.0),
         "population": facts.and_then(|f| f.population),
-        "boundary": format!("/api/v1/boundaries?parent={code}&level=county"),
+        "boundary": format!("/api/v1/divisions/{code}/boundary"),
     })))
+}
+
+/// `GET /api/v1/divisions/{code}/boundary`: the division's own boundary, simplified by
+/// `tolerance` (degrees) or to about one pixel at `zoom`.
+pub(super) async fn boundary(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref(), &allowed("/divisions/{code}/boundary"))?;
+    let code = path_division(&state, &raw)?;
+    let tolerance = match (
+        params.number("tolerance", 0.0..=1.0)?,
+        params.number("zoom", 0.0..=22.0)?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad("zoom", "give tolerance or zoom, not both"))
+        }
+        (Some(t), None) => t,
+        // A 256-px tile spans 360 / 2^zoom degrees of longitude.
+        (None, Some(z)) => 360.0 / (256.0 * 2f64.powf(z)),
+        (None, None) => 0.0,
+    };
+    let worker = state.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        let collection = feature_collection(&worker, &[code], tolerance);
+        // The collection holds exactly one feature: unwrap it.
+        let start = collection.find("[{").map(|i| i + 1).unwrap_or(0);
+        collection[start..collection.len().saturating_sub(2)].to_string()
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }

@@ -27,6 +27,7 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .route("/openapi.json", get(openapi_document))
         .route("/divisions", get(divisions::divisions))
         .route("/divisions/{code}", get(divisions::division))
+        .route("/divisions/{code}/boundary", get(divisions::boundary))
         .route("/boundaries", get(divisions::boundaries))
         .route("/stats", get(stats::stats))
         .route("/stats/top", get(stats::top))
