@@ -58,8 +58,9 @@ fn bench_stats(c: &mut Criterion) {
     let county = StatsRequest {
         level: Level::County,
         parent: None,
-        kind: Some(Kind::Dibao),
+        kinds: vec![Kind::Dibao],
         month,
+        as_of: None,
     };
     group.bench_function("county_level_one_kind_one_month", |b| {
         b.iter(|| black_box(division_stats(&snapshot, &registry, &facts, &county).expect("stats")))
@@ -67,8 +68,9 @@ fn bench_stats(c: &mut Criterion) {
     let province = StatsRequest {
         level: Level::Province,
         parent: None,
-        kind: None,
+        kinds: Vec::new(),
         month,
+        as_of: None,
     };
     group.bench_function("province_level_all_kinds_one_month", |b| {
         b.iter(|| {
@@ -89,7 +91,7 @@ fn bench_stats(c: &mut Criterion) {
                 monthly_series(
                     &store,
                     Some(busiest.code),
-                    Some(Kind::Dibao),
+                    &[Kind::Dibao],
                     to.plus_months(-35),
                     to,
                 )

@@ -220,6 +220,20 @@ fn server_answers_and_agrees_with_the_database_file() {
     }
     assert!(rows(&body).iter().find(|r| r["code"] == "710000").unwrap()["population"].is_null());
 
+    // Several kinds together; an as-of date inside the month (month to date).
+    let both = get_json(&format!(
+        "{base}/api/v1/stats?kind=dibao,tekun&month={MONTH}"
+    ));
+    let tekun = get_json(&format!("{base}/api/v1/stats?kind=tekun&month={MONTH}"));
+    assert_eq!(
+        both["total"].as_u64().unwrap(),
+        total + tekun["total"].as_u64().unwrap()
+    );
+    assert_eq!(both["kinds"], serde_json::json!(["dibao", "tekun"]));
+    let mid = get_json(&format!("{base}/api/v1/stats?kind={KIND}&date=2025-06-15"));
+    assert_eq!(mid["as_of"], "2025-06-15");
+    assert_eq!(mid["month"], MONTH);
+
     // Ranking.
     let top = get_json(&format!(
         "{base}/api/v1/stats/top?kind={KIND}&month={MONTH}&n=5"
@@ -682,6 +696,13 @@ fn server_answers_and_agrees_with_the_database_file() {
         ),
         ("/api/v1/objects?kind=elderly_care", 400, Some("kind")),
         ("/api/v1/objects?status=closed", 400, Some("status")),
+        (
+            "/api/v1/stats?month=2025-06&date=2025-06-15",
+            400,
+            Some("date"),
+        ),
+        ("/api/v1/stats?date=2019-06-15", 400, Some("date")),
+        ("/api/v1/stats?kind=dibao,pension", 400, Some("kind")),
         ("/api/v1/objects?near=120,30", 400, Some("radius_km")),
         ("/api/v1/objects?radius_km=3", 400, Some("near")),
         ("/api/v1/objects?near=120&radius_km=3", 400, Some("near")),

@@ -64,8 +64,9 @@ fn snapshot_figures_equal_sql_figures() {
                     let request = StatsRequest {
                         level,
                         parent,
-                        kind,
+                        kinds: kind.into_iter().collect(),
                         month,
+                        as_of: None,
                     };
                     let result = division_stats(&snapshot, &registry, &facts, &request).unwrap();
                     let sql_total: u64 = sql
@@ -98,4 +99,83 @@ fn snapshot_figures_equal_sql_figures() {
         }
     }
     assert!(compared > 10_000, "{compared} rows compared");
+
+    // As-of dates inside a month (month to date), against the SQL with the same bounds.
+    for date in ["2024-02-29", "2025-06-15", "2026-10-01"] {
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        let month = Month::of(date);
+        let previous = month.plus_months(-1);
+        for kind in kinds {
+            let query = StatsQuery {
+                level: Level::County,
+                parent: None,
+                kind,
+                as_of: date,
+                first_day: month.first_day(),
+                next_first_day: date.succ_opt().unwrap(),
+                previous_as_of: previous.last_day(),
+                previous_first_day: previous.first_day(),
+            };
+            let sql: HashMap<Option<DivisionCode>, _> = store
+                .counts_by_division(&query)
+                .unwrap()
+                .into_iter()
+                .collect();
+            let request = StatsRequest {
+                level: Level::County,
+                parent: None,
+                kinds: kind.into_iter().collect(),
+                month,
+                as_of: Some(date),
+            };
+            for row in division_stats(&snapshot, &registry, &facts, &request)
+                .unwrap()
+                .rows
+            {
+                let want = sql.get(&Some(row.code)).copied().unwrap_or_default();
+                assert_eq!(
+                    (row.count, row.previous, row.entered, row.exited),
+                    (want.count, want.previous, want.entered, want.exited),
+                    "{date} {kind:?} {}",
+                    row.code
+                );
+            }
+        }
+    }
+
+    // Several kinds together are the sum of each.
+    let month: Month = "2025-06".parse().unwrap();
+    let together = StatsRequest {
+        level: Level::Province,
+        parent: None,
+        kinds: vec![Kind::Dibao, Kind::Tekun, Kind::Marriage],
+        month,
+        as_of: None,
+    };
+    let together = division_stats(&snapshot, &registry, &facts, &together).unwrap();
+    let single = |kind| {
+        let request = StatsRequest {
+            level: Level::Province,
+            parent: None,
+            kinds: vec![kind],
+            month,
+            as_of: None,
+        };
+        division_stats(&snapshot, &registry, &facts, &request).unwrap()
+    };
+    let parts = [
+        single(Kind::Dibao),
+        single(Kind::Tekun),
+        single(Kind::Marriage),
+    ];
+    for (i, row) in together.rows.iter().enumerate() {
+        assert_eq!(
+            row.count,
+            parts.iter().map(|p| p.rows[i].count).sum::<u64>()
+        );
+        assert_eq!(
+            row.previous,
+            parts.iter().map(|p| p.rows[i].previous).sum::<u64>()
+        );
+    }
 }

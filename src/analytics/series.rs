@@ -21,15 +21,23 @@ pub struct SeriesPoint {
     pub change: i64,
 }
 
-/// The series of `code` (or the whole country) for `kind` (or all kinds), `from..=to`.
+/// The series of `code` (or the whole country) for `kinds` together (empty = all kinds),
+/// `from..=to`.
 pub fn monthly_series(
     store: &Store,
     code: Option<DivisionCode>,
-    kind: Option<Kind>,
+    kinds: &[Kind],
     from: Month,
     to: Month,
 ) -> Result<Vec<SeriesPoint>, AnalyticsError> {
-    let flows = store.monthly_flows(code, kind)?;
+    let mut flows = Vec::new();
+    if kinds.is_empty() {
+        flows = store.monthly_flows(code, None)?;
+    } else {
+        for &kind in kinds {
+            flows.extend(store.monthly_flows(code, Some(kind))?);
+        }
+    }
     Ok(accumulate(&flows, from, to))
 }
 

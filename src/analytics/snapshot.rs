@@ -73,24 +73,27 @@ impl Snapshot {
         self.records
     }
 
-    /// The month's figures per leaf (`None` = unassigned), for one kind or all.
+    /// The month's figures per leaf (`None` = unassigned) for `kinds` together (empty = all),
+    /// as of the month's last day or of `as_of` within the month (month to date).
     pub fn month_counts(
         &self,
-        kind: Option<Kind>,
+        kinds: &[Kind],
         month: Month,
+        as_of: Option<NaiveDate>,
     ) -> HashMap<Option<DivisionCode>, MonthCounts> {
         let previous = month.plus_months(-1);
+        let as_of = day(as_of.unwrap_or(month.last_day()));
         let bounds = Bounds {
-            as_of: day(month.last_day()),
+            as_of,
             first: day(month.first_day()),
-            next: day(month.next().first_day()),
+            next: as_of + 1,
             prev_as_of: day(previous.last_day()),
             prev_first: day(previous.first_day()),
         };
         let slots = self.leaves.len() + 1;
         let mut totals = vec![MonthCounts::default(); slots];
         for (k, columns) in &self.by_kind {
-            if kind.is_some_and(|wanted| wanted != *k) {
+            if !kinds.is_empty() && !kinds.contains(k) {
                 continue;
             }
             let event = k.unit() == Unit::Event;

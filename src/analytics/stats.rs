@@ -16,10 +16,12 @@ pub struct StatsRequest {
     pub level: Level,
     /// Only descendants of this division (must exist in the registry).
     pub parent: Option<DivisionCode>,
-    /// One kind, or all kinds.
-    pub kind: Option<Kind>,
+    /// Kinds to count together; empty = all kinds.
+    pub kinds: Vec<Kind>,
     /// The month.
     pub month: Month,
+    /// An as-of date within the month instead of its last day (month to date).
+    pub as_of: Option<chrono::NaiveDate>,
 }
 
 /// One division's figures for the month.
@@ -56,8 +58,10 @@ pub struct StatsResult {
     pub level: Level,
     /// Parent filter.
     pub parent: Option<DivisionCode>,
-    /// Kind filter (`null` = all kinds).
+    /// The kind, when exactly one was asked for (`null` otherwise).
     pub kind: Option<Kind>,
+    /// Kinds counted (empty = all kinds).
+    pub kinds: Vec<Kind>,
     /// The month.
     pub month: Month,
     /// As-of date used for interval records (last day of the month).
@@ -80,7 +84,7 @@ pub fn division_stats(
     facts: &HashMap<DivisionCode, DivisionFacts>,
     request: &StatsRequest,
 ) -> Result<StatsResult, AnalyticsError> {
-    let per_leaf = snapshot.month_counts(request.kind, request.month);
+    let per_leaf = snapshot.month_counts(&request.kinds, request.month, request.as_of);
     // A parent at or below the level stands for itself (the partition is just the parent).
     let parent_stands_alone = request
         .parent
@@ -142,9 +146,16 @@ pub fn division_stats(
     Ok(StatsResult {
         level: request.level,
         parent: request.parent,
-        kind: request.kind,
+        kind: match request.kinds[..] {
+            [one] => Some(one),
+            _ => None,
+        },
+        kinds: request.kinds.clone(),
         month: request.month,
-        as_of: request.month.last_day().to_string(),
+        as_of: request
+            .as_of
+            .unwrap_or(request.month.last_day())
+            .to_string(),
         total: rows.iter().map(|r| r.count).sum(),
         total_previous: rows.iter().map(|r| r.previous).sum(),
         unassigned: if request.parent.is_none() {

@@ -77,6 +77,16 @@ const KIND: Param = p(
     ParamType::Kind,
     "Service-object kind; default all kinds.",
 );
+const KINDS: Param = p(
+    "kind",
+    ParamType::Kinds,
+    "Service-object kinds counted together, comma-separated; default all kinds.",
+);
+const AS_OF: Param = p(
+    "date",
+    ParamType::Date,
+    "As-of date instead of `month` (month to date): records in force on it.",
+);
 const MONTH: Param = p(
     "month",
     ParamType::Month,
@@ -155,7 +165,7 @@ pub const ROUTES: &[Route] = &[
         path: "/stats",
         tag: "statistics",
         summary: "Per division for a month: count, previous, change, entered (新增), exited (退出), rate per 10k",
-        query: &[LEVEL, PARENT, KIND, MONTH, p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format.")],
+        query: &[LEVEL, PARENT, KINDS, MONTH, AS_OF, p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format.")],
         formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
     },
     Route {
@@ -165,8 +175,9 @@ pub const ROUTES: &[Route] = &[
         query: &[
             LEVEL,
             PARENT,
-            KIND,
+            KINDS,
             MONTH,
+            AS_OF,
             p("measure", ParamType::Enum(&["count", "rate", "change"]), "Ranking measure; default count."),
             p("order", ParamType::Enum(&["desc", "asc"]), "desc = top, asc = bottom."),
             p("n", ParamType::Integer, "How many, 1–500; default 10."),
@@ -179,7 +190,7 @@ pub const ROUTES: &[Route] = &[
         summary: "Monthly series of one division (or the country)",
         query: &[
             p("code", ParamType::Code, "Division; default the whole country."),
-            KIND,
+            KINDS,
             p("from", ParamType::Month, "First month; default 35 months before `to`."),
             p("to", ParamType::Month, "Last month; default the last month with data."),
         ],

@@ -104,6 +104,27 @@ impl Params {
             .transpose()
     }
 
+    /// Kind ids, comma-separated, each once (empty = none given).
+    pub fn kinds(&self, key: &str) -> Result<Vec<Kind>, ApiError> {
+        let Some(list) = self.get(key) else {
+            return Ok(Vec::new());
+        };
+        let mut kinds = Vec::new();
+        for id in list.split(',') {
+            let kind = Kind::from_id(id.trim()).ok_or_else(|| {
+                let known: Vec<_> = Kind::ALL.iter().map(|k| k.id()).collect();
+                ApiError::bad(
+                    key,
+                    format!("unknown kind {id:?}; known kinds: {}", known.join(", ")),
+                )
+            })?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        Ok(kinds)
+    }
+
     /// A month `YYYY-MM`.
     pub fn month(&self, key: &str) -> Result<Option<Month>, ApiError> {
         self.get(key)

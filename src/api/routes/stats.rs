@@ -17,13 +17,35 @@ const MAX_SERIES_MONTHS: i32 = 240;
 /// Most rows a ranking returns.
 const MAX_TOP: usize = 500;
 
-/// The statistics request shared by `/stats` and `/stats/top`.
+/// The statistics request shared by `/stats` and `/stats/top`: a month, or an as-of date
+/// (month to date), never both.
 fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiError> {
+    let month = month_in_data(state, params, "month")?;
+    let date = params.date("date")?;
+    let (month, as_of) = match (month, date) {
+        (Some(_), Some(_)) => return Err(ApiError::bad("date", "give month or date, not both")),
+        (None, Some(date)) => {
+            let month = Month::of(date);
+            let data = state.data();
+            if month < data.first_month || month > data.last_month {
+                return Err(ApiError::bad(
+                    "date",
+                    format!(
+                        "date {date} is outside the data ({} to {})",
+                        data.first_month, data.last_month
+                    ),
+                ));
+            }
+            (month, Some(date))
+        }
+        (month, None) => (month.unwrap_or(state.data().last_month), None),
+    };
     Ok(StatsRequest {
         level: params.level("level")?.unwrap_or(Level::Province),
         parent: params.division("parent", state.registry())?,
-        kind: params.kind("kind")?,
-        month: month_in_data(state, params, "month")?.unwrap_or(state.data().last_month),
+        kinds: params.kinds("kind")?,
+        month,
+        as_of,
     })
 }
 
@@ -182,7 +204,7 @@ pub(super) async fn series(
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/stats/series"))?;
     let code = params.division("code", state.registry())?;
-    let kind = params.kind("kind")?;
+    let kinds = params.kinds("kind")?;
     let data = state.data();
     let to = month_in_data(&state, &params, "to")?.unwrap_or(data.last_month);
     let from = month_in_data(&state, &params, "from")?
@@ -200,8 +222,9 @@ pub(super) async fn series(
         ));
     }
     let worker = state.clone();
+    let wanted = kinds.clone();
     let points = tokio::task::spawn_blocking(move || {
-        analytics::monthly_series(worker.store(), code, kind, from, to)
+        analytics::monthly_series(worker.store(), code, &wanted, from, to)
     })
     .await??;
     let name = code
@@ -209,7 +232,7 @@ pub(super) async fn series(
         .map(|d| d.name.clone())
         .unwrap_or_else(|| "全国".to_string());
     Ok(Json(json!({
-        "code": code, "name": name, "kind": kind, "from": from, "to": to, "months": points,
+        "code": code, "name": name, "kinds": kinds, "from": from, "to": to, "months": points,
     })))
 }
 
