@@ -37,10 +37,10 @@ fn document_is_valid_and_matches_the_server() {
     for route in ROUTES {
         let path = route.path.replace("{code}", "330106");
         // Required parameters of the one route that has them.
-        let base_query = if route.path == "/facilities/nearest" {
-            "lon=120.1&lat=30.3"
-        } else {
-            ""
+        let base_query = match route.path {
+            "/facilities/nearest" => "lon=120.1&lat=30.3",
+            "/coverage" => "parent=330100",
+            _ => "",
         };
         let url = |extra: &str| {
             let query = [base_query, extra]

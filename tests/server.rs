@@ -557,6 +557,27 @@ fn server_answers_and_agrees_with_the_database_file() {
             "a closed hexagon"
         );
     }
+    assert!(!near["cells"].as_array().unwrap().is_empty());
+    let cell_demand: u64 = near["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["demand"].as_u64().unwrap())
+        .sum();
+    assert_eq!(cell_demand, busiest.1, "cells hold all the demand");
+    let over = get_json(&format!(
+        "{base}/api/v1/coverage?parent=330100&radius_km=2&date={last_day}"
+    ));
+    let row = over["counties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == busiest.0.as_str())
+        .unwrap();
+    assert_eq!(
+        row["summary"], near["summary"],
+        "the county's row equals its own summary"
+    );
     let plan = get_json(&format!(
         "{base}/api/v1/coverage/{}/suggest?radius_km=2&k=3",
         busiest.0
@@ -656,6 +677,8 @@ fn server_answers_and_agrees_with_the_database_file() {
         ),
         ("/api/v1/meta?x=1", 400, Some("x")),
         ("/api/v1/coverage/330000", 400, Some("code")),
+        ("/api/v1/coverage", 400, Some("parent")),
+        ("/api/v1/coverage?parent=330106", 400, Some("parent")),
         ("/api/v1/coverage/330106?kinds=foo", 400, Some("kinds")),
         (
             "/api/v1/coverage/330106?kinds=elderly_care",

@@ -3,8 +3,8 @@
 //! with the coverage kernels.
 
 use super::coverage::{
-    capacity_coverage, enhanced_two_step_fca, maximal_covering, radius_coverage, service_deserts,
-    DecayBands, DemandPoint, Desert, SitePlan, Supply,
+    aggregate_by_key, capacity_coverage, enhanced_two_step_fca, h3_keys, maximal_covering,
+    radius_coverage, service_deserts, DecayBands, DemandPoint, Desert, SitePlan, Supply,
 };
 use super::facilities::{open_on, FacilityIndex};
 use super::AnalyticsError;
@@ -106,8 +106,28 @@ pub struct CoverageSummary {
     pub no_access_share: f64,
 }
 
-/// Radius coverage, capacity coverage and E2SFCA accessibility.
-pub fn summary(inputs: &Inputs, radius_km: f64) -> Result<CoverageSummary, AnalyticsError> {
+/// One H3 cell's figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellCoverage {
+    /// H3 cell (resolution [`CELL_RESOLUTION`]) as hex.
+    pub cell: String,
+    /// Cell centre longitude.
+    pub lon: f64,
+    /// Cell centre latitude.
+    pub lat: f64,
+    /// People in the cell.
+    pub demand: usize,
+    /// Share of them within the radius of a facility.
+    pub covered_share: f64,
+    /// Mean E2SFCA accessibility.
+    pub accessibility_mean: f64,
+}
+
+/// Radius coverage, capacity coverage and E2SFCA accessibility, for the county and per cell.
+pub fn summary(
+    inputs: &Inputs,
+    radius_km: f64,
+) -> Result<(CoverageSummary, Vec<CellCoverage>), AnalyticsError> {
     let radius = radius_coverage(&inputs.demand, &inputs.supply, radius_km)?;
     let capacity = capacity_coverage(&inputs.demand, &inputs.supply, radius_km)?;
     let access = enhanced_two_step_fca(
@@ -116,11 +136,35 @@ pub fn summary(inputs: &Inputs, radius_km: f64) -> Result<CoverageSummary, Analy
         radius_km,
         &DecayBands::three_zones(),
     )?;
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    let keys = h3_keys(&inputs.demand, CELL_RESOLUTION)?;
+    let covered: Vec<f64> = radius
+        .covered
+        .iter()
+        .map(|&c| if c { 1.0 } else { 0.0 })
+        .collect();
+    let covered_by_cell = aggregate_by_key(&covered, &keys)?;
+    let access_by_cell = aggregate_by_key(&access.score, &keys)?;
+    let cells = covered_by_cell
+        .iter()
+        .zip(&access_by_cell)
+        .filter_map(|(c, a)| {
+            let cell = h3o::CellIndex::try_from(c.key).ok()?;
+            let centre = h3o::LatLng::from(cell);
+            Some(CellCoverage {
+                cell: cell.to_string(),
+                lon: round(centre.lng()),
+                lat: round(centre.lat()),
+                demand: c.count,
+                covered_share: round(c.mean),
+                accessibility_mean: round(a.mean),
+            })
+        })
+        .collect();
     let mut scores = access.score.clone();
     scores.sort_by(f64::total_cmp);
     let n = scores.len();
-    let round = |x: f64| (x * 1e6).round() / 1e6;
-    Ok(CoverageSummary {
+    let summary = CoverageSummary {
         demand: n,
         facilities: inputs.supply.len(),
         capacity: inputs.supply.iter().map(|s| s.capacity).sum(),
@@ -137,7 +181,8 @@ pub fn summary(inputs: &Inputs, radius_km: f64) -> Result<CoverageSummary, Analy
         } else {
             0.0
         },
-    })
+    };
+    Ok((summary, cells))
 }
 
 /// Cells with at least `min_demand` people and no capacity within the radius, worst first.

@@ -246,6 +246,19 @@ pub const ROUTES: &[Route] = &[
         formats: &[],
     },
     Route {
+        path: "/coverage",
+        tag: "coverage",
+        summary: "Coverage summary of every county-level unit under a province or prefecture",
+        query: &[
+            p("parent", ParamType::Code, "Province or prefecture (required)."),
+            COVERAGE[0],
+            COVERAGE[1],
+            COVERAGE[2],
+            COVERAGE[3],
+        ],
+        formats: &[],
+    },
+    Route {
         path: "/coverage/{code}",
         tag: "coverage",
         summary: "County coverage: radius coverage, capacity-limited coverage, E2SFCA accessibility",

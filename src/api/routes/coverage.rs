@@ -22,9 +22,18 @@ fn request(state: &AppState, raw_code: &str, params: &Params) -> Result<Coverage
     if !state.registry().get(county).is_some_and(|d| d.is_leaf) {
         return Err(ApiError::bad(
             "code",
-            format!("{county} is not a county-level unit; coverage is computed per county"),
+            format!("{county} is not a county-level unit; coverage is computed per county (use /coverage?parent= for a summary over counties)"),
         ));
     }
+    shared_request(state, county, params)
+}
+
+/// The demand/supply/radius/date parameters, for `county`.
+fn shared_request(
+    state: &AppState,
+    county: crate::domain::DivisionCode,
+    params: &Params,
+) -> Result<CoverageRequest, ApiError> {
     let kinds = match params.get("kinds") {
         None => vec![Kind::Tekun],
         Some(list) => {
@@ -103,11 +112,12 @@ pub(super) async fn summary(
     let r = request(&state, &code, &params)?;
     let inputs = load(&state, &r).await?;
     let radius = r.radius_km;
-    let summary =
+    let (summary, cells) =
         tokio::task::spawn_blocking(move || county_coverage::summary(&inputs, radius)).await??;
     let mut out = describe(&state, &r);
     out["summary"] =
         serde_json::to_value(summary).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out["cells"] = serde_json::to_value(cells).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(out))
 }
 
@@ -173,4 +183,53 @@ pub(super) async fn suggest(
     let mut out = describe(&state, &r);
     out["plan"] = serde_json::to_value(plan).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(out))
+}
+
+/// `GET /api/v1/coverage?parent=`: the coverage summary of every county-level unit under a
+/// province or prefecture, computed county by county in parallel.
+pub(super) async fn over_counties(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(query.as_deref(), &allowed("/coverage"))?;
+    let parent = params
+        .division("parent", state.registry())?
+        .ok_or_else(|| {
+            ApiError::bad(
+                "parent",
+                "parent (a province or prefecture code) is required",
+            )
+        })?;
+    if state.registry().get(parent).is_some_and(|d| d.is_leaf) {
+        return Err(ApiError::bad(
+            "parent",
+            format!("{parent} is a county-level unit: use /coverage/{parent}"),
+        ));
+    }
+    let counties = state
+        .registry()
+        .partition(crate::domain::Level::County, Some(parent));
+    let requests: Vec<CoverageRequest> = counties
+        .iter()
+        .map(|&c| shared_request(&state, c, &params))
+        .collect::<Result<_, _>>()?;
+    let worker = state.clone();
+    let rows = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        requests
+            .par_iter()
+            .map(|r| {
+                let bbox = worker.facts(r.county).map(|f| f.bbox).unwrap_or([0.0; 4]);
+                let inputs = county_coverage::inputs(worker.store(), worker.facilities(), bbox, r)?;
+                let (summary, _) = county_coverage::summary(&inputs, r.radius_km)?;
+                let name = worker.registry().get(r.county).map(|d| d.name.clone());
+                Ok(json!({"code": r.county, "name": name, "summary": summary}))
+            })
+            .collect::<Result<Vec<Value>, crate::analytics::AnalyticsError>>()
+    })
+    .await??;
+    let first = state.registry().get(parent).map(|d| d.name.clone());
+    Ok(Json(
+        json!({"parent": parent, "name": first, "count": rows.len(), "counties": rows}),
+    ))
 }

@@ -33,6 +33,7 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .route("/stats/top", get(stats::top))
         .route("/stats/series", get(stats::series))
         .route("/reports/county-table", get(stats::county_table))
+        .route("/coverage", get(coverage::over_counties))
         .route("/coverage/{code}", get(coverage::summary))
         .route("/coverage/{code}/deserts", get(coverage::deserts))
         .route("/coverage/{code}/suggest", get(coverage::suggest))
