@@ -45,17 +45,7 @@ fn snapshot_figures_equal_sql_figures() {
         for parent in parents {
             for kind in kinds {
                 for &month in &months {
-                    let previous = month.plus_months(-1);
-                    let query = StatsQuery {
-                        level,
-                        parent,
-                        kind,
-                        as_of: month.last_day(),
-                        first_day: month.first_day(),
-                        next_first_day: month.next().first_day(),
-                        previous_as_of: previous.last_day(),
-                        previous_first_day: previous.first_day(),
-                    };
+                    let query = StatsQuery::new(level, parent, kind, month, None);
                     let sql: HashMap<Option<DivisionCode>, _> = store
                         .counts_by_division(&query)
                         .unwrap()
@@ -104,18 +94,8 @@ fn snapshot_figures_equal_sql_figures() {
     for date in ["2024-02-29", "2025-06-15", "2026-10-01"] {
         let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
         let month = Month::of(date);
-        let previous = month.plus_months(-1);
         for kind in kinds {
-            let query = StatsQuery {
-                level: Level::County,
-                parent: None,
-                kind,
-                as_of: date,
-                first_day: month.first_day(),
-                next_first_day: date.succ_opt().unwrap(),
-                previous_as_of: previous.last_day(),
-                previous_first_day: previous.first_day(),
-            };
+            let query = StatsQuery::new(Level::County, None, kind, month, Some(date));
             let sql: HashMap<Option<DivisionCode>, _> = store
                 .counts_by_division(&query)
                 .unwrap()

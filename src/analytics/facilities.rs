@@ -3,13 +3,11 @@
 //! straight-line (chord) distance orders points exactly as great-circle distance does, so the
 //! R-tree's nearest-neighbour walk is exact — never all pairs.
 
+use super::coverage::haversine_km;
 use crate::domain::Facility;
 use chrono::NaiveDate;
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
-
-/// Mean Earth radius (IUGG), km.
-pub const EARTH_RADIUS_KM: f64 = 6371.0088;
 
 /// Whether a facility is open on `date`.
 pub fn open_on(facility: &Facility, date: NaiveDate) -> bool {
@@ -35,15 +33,6 @@ pub struct FacilityIndex {
 fn unit_vector(lon: f64, lat: f64) -> [f64; 3] {
     let (lon, lat) = (lon.to_radians(), lat.to_radians());
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
-}
-
-/// Great-circle (haversine) distance in km.
-pub fn haversine_km(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin()
 }
 
 impl FacilityIndex {

@@ -120,19 +120,13 @@ impl Snapshot {
                     || vec![MonthCounts::default(); slots],
                     |mut a, b| {
                         for (x, y) in a.iter_mut().zip(b) {
-                            x.count += y.count;
-                            x.previous += y.previous;
-                            x.entered += y.entered;
-                            x.exited += y.exited;
+                            *x += y;
                         }
                         a
                     },
                 );
             for (x, y) in totals.iter_mut().zip(partial) {
-                x.count += y.count;
-                x.previous += y.previous;
-                x.entered += y.entered;
-                x.exited += y.exited;
+                *x += y;
             }
         }
         totals

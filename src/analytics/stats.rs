@@ -110,11 +110,7 @@ pub fn division_stats(
                 }
             }
         };
-        let slot = counts.entry(key).or_default();
-        slot.count += c.count;
-        slot.previous += c.previous;
-        slot.entered += c.entered;
-        slot.exited += c.exited;
+        *counts.entry(key).or_default() += c;
     }
     let rows: Vec<DivisionCount> = registry
         .partition(request.level, request.parent)

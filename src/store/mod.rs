@@ -133,6 +133,30 @@ pub struct StatsQuery {
     pub previous_first_day: NaiveDate,
 }
 
+impl StatsQuery {
+    /// The query for `month`, as of its last day or of `as_of` within it (month to date).
+    pub fn new(
+        level: Level,
+        parent: Option<DivisionCode>,
+        kind: Option<Kind>,
+        month: crate::domain::Month,
+        as_of: Option<NaiveDate>,
+    ) -> StatsQuery {
+        let previous = month.plus_months(-1);
+        let as_of = as_of.unwrap_or(month.last_day());
+        StatsQuery {
+            level,
+            parent,
+            kind,
+            as_of,
+            first_day: month.first_day(),
+            next_first_day: as_of.succ_opt().unwrap_or(as_of),
+            previous_as_of: previous.last_day(),
+            previous_first_day: previous.first_day(),
+        }
+    }
+}
+
 /// Counts of one division representative for a month.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MonthCounts {
@@ -144,6 +168,15 @@ pub struct MonthCounts {
     pub entered: u64,
     /// Interval records ending in the month.
     pub exited: u64,
+}
+
+impl std::ops::AddAssign for MonthCounts {
+    fn add_assign(&mut self, other: MonthCounts) {
+        self.count += other.count;
+        self.previous += other.previous;
+        self.entered += other.entered;
+        self.exited += other.exited;
+    }
 }
 
 /// A handle on the database file. Each caller gets its own connection to the same database

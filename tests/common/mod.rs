@@ -95,12 +95,17 @@ impl Drop for Server {
     }
 }
 
-/// A GET: status and body text.
-pub fn get(url: &str) -> (u16, String) {
-    let agent = ureq::Agent::config_builder()
+/// An HTTP client that returns 4xx/5xx responses instead of errors.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
-        .new_agent();
+        .new_agent()
+}
+
+/// A GET: status and body text.
+pub fn get(url: &str) -> (u16, String) {
+    let agent = agent();
     let mut response = agent
         .get(url)
         .call()
@@ -123,10 +128,7 @@ pub fn get_with(
     headers: &[(&str, &str)],
     want_header: &str,
 ) -> (u16, Option<String>, String) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let mut request = agent.get(url);
     for (k, v) in headers {
         request = request.header(*k, *v);
@@ -144,10 +146,7 @@ pub fn get_with(
 
 /// A GET returning the raw body bytes.
 pub fn get_bytes(url: &str) -> (u16, Vec<u8>) {
-    let agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = agent();
     let mut response = agent
         .get(url)
         .call()
