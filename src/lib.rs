@@ -1,7 +1,7 @@
 //! 时空 shikong: spatio-temporal analytics over civil-affairs (民政) service-object data.
 //!
 //! Modules follow the data flow, each using only those above it:
-//! `domain` → `datasets` → `spatial` → `store` → `analytics` → `api`, with `bootstrap`
+//! `domain` → `datasets` → `spatial` → `store` → `analytics` → `tiles` → `api`, with `bootstrap`
 //! building the database and `commands` implementing the CLI.
 
 pub mod domain;
@@ -13,6 +13,8 @@ pub mod spatial;
 pub mod store;
 
 pub mod analytics;
+
+pub mod tiles;
 
 pub mod api;
 

@@ -5,6 +5,7 @@ mod coverage;
 mod divisions;
 mod objects;
 mod stats;
+mod tiles;
 
 use super::error::ApiError;
 use super::openapi::allowed;
@@ -44,6 +45,8 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .fallback(no_route);
     let router = Router::new()
         .route("/health", get(health))
+        .route("/tiles/division.json", get(tiles::division_tilejson))
+        .route("/tiles/division/{z}/{x}/{y_mvt}", get(tiles::division))
         .nest("/api/v1", api);
     if web_dir.join("index.html").is_file() {
         let index = ServeFile::new(web_dir.join("index.html"));

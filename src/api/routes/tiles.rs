@@ -1,0 +1,178 @@
+//! Vector tiles over HTTP: `/tiles/division/{z}/{x}/{y}.mvt` and its TileJSON. Outside
+//! `/api/v1`, so that tile clients get plain paths and no ETag round trips per tile.
+
+use crate::analytics::{self, Measure, StatsRequest};
+use crate::api::error::ApiError;
+use crate::api::params::Params;
+use crate::api::AppState;
+use crate::domain::{DivisionCode, Month};
+use crate::tiles::{self, DivisionSource, TileId, MAX_ZOOM};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Query parameters of the division layer.
+const ALLOWED: &[&str] = &["kind", "month", "measure"];
+
+/// Media type of an MVT tile.
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+/// The statistic a request asks for, validated.
+struct Statistic {
+    kinds: Vec<crate::domain::Kind>,
+    month: Month,
+    measure: Measure,
+}
+
+fn statistic(state: &AppState, params: &Params) -> Result<Statistic, ApiError> {
+    let data = state.data();
+    let month = match params.month("month")? {
+        Some(m) if m < data.first_month || m > data.last_month => {
+            return Err(ApiError::bad(
+                "month",
+                format!(
+                    "month {m} is outside the data ({} to {})",
+                    data.first_month, data.last_month
+                ),
+            ))
+        }
+        Some(m) => m,
+        None => data.last_month,
+    };
+    let id = params.get("measure").unwrap_or("count");
+    let measure = Measure::from_id(id).ok_or_else(|| {
+        ApiError::bad(
+            "measure",
+            format!("unknown measure {id:?}; use count, rate or change"),
+        )
+    })?;
+    Ok(Statistic {
+        kinds: params.kinds("kind")?,
+        month,
+        measure,
+    })
+}
+
+/// A path segment as a whole number, else a 400 naming it.
+fn coordinate(name: &str, value: &str) -> Result<u32, ApiError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            ApiError::bad(
+                name,
+                format!("{name} must be a whole number, got {value:?}"),
+            )
+        })
+}
+
+/// `GET /tiles/division/{z}/{x}/{y}.mvt`: the division layer with the statistic as `value`.
+pub(super) async fn division(
+    State(state): State<AppState>,
+    Path((z, x, y_mvt)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref(), ALLOWED)?;
+    let y = y_mvt
+        .strip_suffix(".mvt")
+        .ok_or_else(|| ApiError::bad("y", format!("tile must end in .mvt, got {y_mvt:?}")))?;
+    let (z, x, y) = (
+        coordinate("z", &z)?,
+        coordinate("x", &x)?,
+        coordinate("y", y)?,
+    );
+    let tile = TileId::new(z, x, y).map_err(|e| {
+        let param = if z > u32::from(MAX_ZOOM) {
+            "z"
+        } else if x >> z != 0 {
+            "x"
+        } else {
+            "y"
+        };
+        ApiError::bad(param, e.to_string())
+    })?;
+    let statistic = statistic(&state, &params)?;
+    let worker = state.clone();
+    let body = tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, ApiError> {
+        let request = StatsRequest {
+            level: tiles::level_for_zoom(tile.z),
+            parent: None,
+            kinds: statistic.kinds,
+            month: statistic.month,
+            as_of: None,
+        };
+        let result = analytics::division_stats(
+            worker.snapshot(),
+            worker.registry(),
+            worker.all_facts(),
+            &request,
+        )?;
+        let values: HashMap<DivisionCode, f64> = result
+            .rows
+            .iter()
+            .filter_map(|r| Some((r.code, statistic.measure.value(r)?)))
+            .collect();
+        let source = DivisionSource {
+            registry: worker.registry(),
+            geometries: &worker.inner.geometries,
+            facts: worker.all_facts(),
+        };
+        Ok(tiles::division_tile(source, &values, tile))
+    })
+    .await??;
+    Ok(match body {
+        Some(bytes) => ([(header::CONTENT_TYPE, MVT)], bytes).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// `GET /tiles/division.json`: TileJSON 3.0.0 of the division layer; the query (kind, month,
+/// measure) is checked and carried into the tile URL.
+pub(super) async fn division_tilejson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(query.as_deref(), ALLOWED)?;
+    statistic(&state, &params)?;
+    // Absolute when the Host is known (clients resolve TileJSON URLs inconsistently).
+    let origin = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .map(|host| {
+            let scheme = headers
+                .get("x-forwarded-proto")
+                .and_then(|h| h.to_str().ok())
+                .filter(|s| matches!(*s, "http" | "https"))
+                .unwrap_or("http");
+            format!("{scheme}://{host}")
+        })
+        .unwrap_or_default();
+    let suffix = query
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    Ok(Json(json!({
+        "tilejson": "3.0.0",
+        "name": "shikong division",
+        "description": "行政区划 divisions with a statistic as `value`: provinces to z3, prefectures to z6, counties beyond",
+        "version": env!("CARGO_PKG_VERSION"),
+        "scheme": "xyz",
+        "tiles": [format!("{origin}/tiles/division/{{z}}/{{x}}/{{y}}.mvt{suffix}")],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": [73, 3, 136, 54],
+        "center": [104, 35, 3],
+        "vector_layers": [{
+            "id": tiles::DIVISION_LAYER,
+            "minzoom": 0,
+            "maxzoom": MAX_ZOOM,
+            "fields": {"code": "String", "name": "String", "level": "String", "value": "Number"},
+        }],
+    })))
+}

@@ -1,0 +1,124 @@
+//! The `division` layer: the partition of the zoom's level, one polygon feature per
+//! division meeting the tile, with its code, name, level and the statistic's value.
+
+use super::geometry::{tile_rings, TileId, BUFFER};
+use super::mvt::{encode_tile, polygon_commands, Layer, Value};
+use crate::domain::{DivisionCode, Level, Registry};
+use crate::store::DivisionFacts;
+use geo::MultiPolygon;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Name of the layer in the tile and in TileJSON.
+pub const LAYER: &str = "division";
+
+/// What the layer is drawn from: the tree, boundaries and their bounding boxes.
+#[derive(Clone, Copy)]
+pub struct DivisionSource<'a> {
+    /// The division tree.
+    pub registry: &'a Registry,
+    /// Boundaries in lon/lat by code.
+    pub geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Facts by code; their bounding boxes pick the candidates without touching geometry.
+    pub facts: &'a HashMap<DivisionCode, DivisionFacts>,
+}
+
+/// The partition level drawn at zoom `z`: provinces to z3, prefectures to z6, then counties.
+pub const fn level_for_zoom(z: u8) -> Level {
+    match z {
+        0..=3 => Level::Province,
+        4..=6 => Level::Prefecture,
+        _ => Level::County,
+    }
+}
+
+/// The encoded tile with the `division` layer for `tile`, or `None` when no division meets
+/// it. `values` holds the statistic by code; a division without one gets no `value`.
+pub fn division_tile(
+    source: DivisionSource<'_>,
+    values: &HashMap<DivisionCode, f64>,
+    tile: TileId,
+) -> Option<Vec<u8>> {
+    let level = level_for_zoom(tile.z);
+    let bounds = tile.bounds_lonlat(BUFFER);
+    let candidates: Vec<DivisionCode> = source
+        .registry
+        .partition(level, None)
+        .into_iter()
+        .filter(|code| {
+            source.facts.get(code).is_none_or(|f| {
+                let [x0, y0, x1, y1] = f.bbox;
+                x0 <= bounds.max().x
+                    && x1 >= bounds.min().x
+                    && y0 <= bounds.max().y
+                    && y1 >= bounds.min().y
+            })
+        })
+        .collect();
+    // Projection, simplification and clipping are the work: spread them over the cores.
+    let features: Vec<(DivisionCode, Vec<u32>)> = candidates
+        .par_iter()
+        .filter_map(|code| {
+            let geometry = source.geometries.get(code)?;
+            let commands = polygon_commands(&tile_rings(geometry, &tile));
+            (!commands.is_empty()).then_some((*code, commands))
+        })
+        .collect();
+    let mut layer = Layer::new(LAYER);
+    for (code, commands) in features {
+        let Some(info) = source.registry.get(code) else {
+            continue;
+        };
+        let mut properties = vec![
+            ("code", Value::String(code.to_string())),
+            ("name", Value::String(info.name.clone())),
+            ("level", Value::String(info.level.id().to_string())),
+        ];
+        if let Some(&v) = values.get(&code) {
+            properties.push(("value", Value::Double(v)));
+        }
+        layer.add_polygon(Some(u64::from(code.get())), &properties, &commands);
+    }
+    (!layer.is_empty()).then(|| encode_tile(&[layer]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    #[test]
+    fn zoom_picks_the_level() {
+        assert_eq!(level_for_zoom(0), Level::Province);
+        assert_eq!(level_for_zoom(3), Level::Province);
+        assert_eq!(level_for_zoom(4), Level::Prefecture);
+        assert_eq!(level_for_zoom(6), Level::Prefecture);
+        assert_eq!(level_for_zoom(7), Level::County);
+        assert_eq!(level_for_zoom(14), Level::County);
+    }
+
+    #[test]
+    fn draws_provinces_that_meet_the_tile() {
+        let code: DivisionCode = "110000".parse().unwrap();
+        let registry =
+            Registry::build([(code, "北京市".to_string(), Level::Province, None)]).unwrap();
+        let geometries = HashMap::from([(
+            code,
+            MultiPolygon(vec![polygon![
+                (x: 115.4, y: 39.4), (x: 117.5, y: 39.4), (x: 117.5, y: 41.1), (x: 115.4, y: 41.1)
+            ]]),
+        )]);
+        let facts = HashMap::new();
+        let source = DivisionSource {
+            registry: &registry,
+            geometries: &geometries,
+            facts: &facts,
+        };
+        let values = HashMap::from([(code, 42.0)]);
+        let tile = division_tile(source, &values, TileId::new(3, 6, 3).unwrap()).unwrap();
+        assert!(tile.windows(6).any(|w| w == b"110000"));
+        assert!(tile.windows(5).any(|w| w == b"value"));
+        // The open Pacific holds nothing.
+        assert!(division_tile(source, &values, TileId::new(5, 31, 12).unwrap()).is_none());
+    }
+}
