@@ -124,6 +124,24 @@ fn division_tiles_decode_and_agree_with_stats() {
     }
     assert!(values.values().sum::<f64>() > 0.0);
 
+    // The same tile again (from the tile cache) is byte-identical; it carries a strong ETag
+    // and a Cache-Control, revalidates with 304, and is gzipped when the client accepts it.
+    let url = format!("{base}/tiles/division/3/6/3.mvt?{query}");
+    assert_eq!(get_bytes(&url).1, bytes);
+    let (status, tag, _) = common::get_with(&url, &[], "etag");
+    assert_eq!(status, 200);
+    let tag = tag.expect("ETag on tiles");
+    assert_eq!(
+        common::get_with(&url, &[], "cache-control").1.as_deref(),
+        Some("public, max-age=300")
+    );
+    assert_eq!(
+        common::get_with(&url, &[("If-None-Match", &tag)], "etag").0,
+        304
+    );
+    let encoding = common::get_with(&url, &[("Accept-Encoding", "gzip")], "content-encoding").1;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+
     // z8 over Beijing: counties (and county-level units) of 北京 and its neighbours.
     let (status, bytes) = get_bytes(&format!("{base}/tiles/division/8/210/97.mvt"));
     assert_eq!(status, 200);

@@ -12,6 +12,21 @@ use sha2::{Digest, Sha256};
 /// Adds `ETag` and `Cache-Control: no-cache` to successful GET responses, and answers
 /// `If-None-Match` with 304 without running the handler.
 pub async fn etag(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    tagged(&state, request, next, "no-cache").await
+}
+
+/// The same for tiles, which map clients may reuse for five minutes before revalidating
+/// (a tile set is requested hundreds of times per view).
+pub async fn tile_etag(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    tagged(&state, request, next, "public, max-age=300").await
+}
+
+async fn tagged(
+    state: &AppState,
+    request: Request,
+    next: Next,
+    cache_control: &'static str,
+) -> Response {
     if request.method() != Method::GET {
         return next.run(request).await;
     }
@@ -34,9 +49,10 @@ pub async fn etag(State(state): State<AppState>, request: Request, next: Next) -
         if let Ok(value) = HeaderValue::from_str(&tag) {
             response.headers_mut().insert(header::ETAG, value);
         }
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
     }
     response
 }

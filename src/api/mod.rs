@@ -24,6 +24,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+/// Bytes of encoded tiles kept in memory.
+const TILE_CACHE_BYTES: usize = 256 << 20;
+
 /// Facts about the loaded data, read once at start.
 #[derive(Debug, Clone)]
 pub struct DataInfo {
@@ -53,6 +56,7 @@ struct Inner {
     facts: HashMap<DivisionCode, DivisionFacts>,
     facilities: FacilityIndex,
     snapshot: Snapshot,
+    tile_cache: crate::tiles::TileCache,
     data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
@@ -77,11 +81,17 @@ impl AppState {
                 facts,
                 facilities,
                 snapshot,
+                tile_cache: crate::tiles::TileCache::new(TILE_CACHE_BYTES),
                 data,
                 web_dir,
                 boundary_cache: Mutex::default(),
             }),
         })
+    }
+
+    /// The tile cache.
+    pub fn tile_cache(&self) -> &crate::tiles::TileCache {
+        &self.inner.tile_cache
     }
 
     /// The records' intervals in memory.

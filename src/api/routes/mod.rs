@@ -41,12 +41,21 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .route("/objects", get(objects::objects))
         .route("/facilities", get(objects::facilities))
         .route("/facilities/nearest", get(objects::nearest))
-        .route_layer(middleware::from_fn_with_state(state, super::caching::etag))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::caching::etag,
+        ))
         .fallback(no_route);
-    let router = Router::new()
-        .route("/health", get(health))
+    let tile_routes = Router::new()
         .route("/tiles/division.json", get(tiles::division_tilejson))
         .route("/tiles/division/{z}/{x}/{y_mvt}", get(tiles::division))
+        .route_layer(middleware::from_fn_with_state(
+            state,
+            super::caching::tile_etag,
+        ));
+    let router = Router::new()
+        .route("/health", get(health))
+        .merge(tile_routes)
         .nest("/api/v1", api);
     if web_dir.join("index.html").is_file() {
         let index = ServeFile::new(web_dir.join("index.html"));

@@ -1,12 +1,13 @@
-//! Vector tiles over HTTP: `/tiles/division/{z}/{x}/{y}.mvt` and its TileJSON. Outside
-//! `/api/v1`, so that tile clients get plain paths and no ETag round trips per tile.
+//! Vector tiles over HTTP: `/tiles/division/{z}/{x}/{y}.mvt` and its TileJSON, outside
+//! `/api/v1` so tile clients get plain paths. Tiles come from the shared LRU tile cache when
+//! they can; responses carry a strong ETag and may be reused for five minutes.
 
 use crate::analytics::{self, Measure, StatsRequest};
 use crate::api::error::ApiError;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::{DivisionCode, Month};
-use crate::tiles::{self, DivisionSource, TileId, MAX_ZOOM};
+use crate::tiles::{self, DivisionSource, TileId, TileKey, MAX_ZOOM};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -96,6 +97,24 @@ pub(super) async fn division(
         ApiError::bad(param, e.to_string())
     })?;
     let statistic = statistic(&state, &params)?;
+    let mut kinds: Vec<&str> = statistic.kinds.iter().map(|k| k.id()).collect();
+    kinds.sort_unstable();
+    let key = TileKey {
+        set: tiles::DIVISION_LAYER,
+        z: tile.z,
+        x: tile.x,
+        y: tile.y,
+        params: format!(
+            "{}|{}|{:?}",
+            kinds.join(","),
+            statistic.month,
+            statistic.measure
+        ),
+        data_version: state.data().data_version.clone(),
+    };
+    if let Some(cached) = state.tile_cache().get(&key) {
+        return Ok(tile_response(&cached));
+    }
     let worker = state.clone();
     let body = tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, ApiError> {
         let request = StatsRequest {
@@ -124,10 +143,18 @@ pub(super) async fn division(
         Ok(tiles::division_tile(source, &values, tile))
     })
     .await??;
-    Ok(match body {
-        Some(bytes) => ([(header::CONTENT_TYPE, MVT)], bytes).into_response(),
-        None => StatusCode::NO_CONTENT.into_response(),
-    })
+    let tile = std::sync::Arc::new(body.unwrap_or_default());
+    state.tile_cache().insert(key, tile.clone());
+    Ok(tile_response(&tile))
+}
+
+/// An encoded tile, or 204 for a tile with no features.
+fn tile_response(tile: &[u8]) -> Response {
+    if tile.is_empty() {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, MVT)], tile.to_vec()).into_response()
+    }
 }
 
 /// `GET /tiles/division.json`: TileJSON 3.0.0 of the division layer; the query (kind, month,
