@@ -582,6 +582,20 @@ fn server_answers_and_agrees_with_the_database_file() {
         "{base}/api/v1/coverage/{}/suggest?radius_km=2&k=3",
         busiest.0
     ));
+    // User-proposed sites: the plan picks among them only.
+    let first = &plan["plan"]["chosen"][0];
+    let proposed = format!("{},{};121.0,31.0", first["lon"], first["lat"]);
+    let own = get_json(&format!(
+        "{base}/api/v1/coverage/{}/suggest?radius_km=2&k=1&candidates={proposed}",
+        busiest.0
+    ));
+    for site in own["plan"]["chosen"].as_array().unwrap() {
+        let lon = site["lon"].as_f64().unwrap();
+        assert!(
+            lon == first["lon"].as_f64().unwrap() || lon == 121.0,
+            "{site}"
+        );
+    }
     let gains: Vec<f64> = plan["plan"]["chosen"]
         .as_array()
         .unwrap()
@@ -678,6 +692,16 @@ fn server_answers_and_agrees_with_the_database_file() {
         ("/api/v1/meta?x=1", 400, Some("x")),
         ("/api/v1/coverage/330000", 400, Some("code")),
         ("/api/v1/coverage", 400, Some("parent")),
+        (
+            "/api/v1/coverage/330106/suggest?candidates=120,30;abc",
+            400,
+            Some("candidates"),
+        ),
+        (
+            "/api/v1/coverage/330106/suggest?candidates=;",
+            400,
+            Some("candidates"),
+        ),
         ("/api/v1/coverage?parent=330106", 400, Some("parent")),
         ("/api/v1/coverage/330106?kinds=foo", 400, Some("kinds")),
         (

@@ -202,18 +202,26 @@ pub fn deserts(
 
 /// Greedy maximal-covering choice of up to `k` new sites among the centres of the cells where
 /// the demand lives.
-pub fn suggest(inputs: &Inputs, radius_km: f64, k: usize) -> Result<SitePlan, AnalyticsError> {
-    let mut cells: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
-    for p in &inputs.demand {
-        if let Ok(ll) = h3o::LatLng::new(p.lat, p.lon) {
-            let cell = ll.to_cell(CELL_RESOLUTION);
-            cells.entry(u64::from(cell)).or_insert_with(|| {
-                let c = h3o::LatLng::from(cell);
-                (c.lng(), c.lat())
-            });
+/// `candidates` replaces them with sites the user proposes (e.g. plots the county owns).
+pub fn suggest(
+    inputs: &Inputs,
+    radius_km: f64,
+    k: usize,
+    candidates: Option<Vec<(f64, f64)>>,
+) -> Result<SitePlan, AnalyticsError> {
+    let candidates = candidates.unwrap_or_else(|| {
+        let mut cells: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
+        for p in &inputs.demand {
+            if let Ok(ll) = h3o::LatLng::new(p.lat, p.lon) {
+                let cell = ll.to_cell(CELL_RESOLUTION);
+                cells.entry(u64::from(cell)).or_insert_with(|| {
+                    let c = h3o::LatLng::from(cell);
+                    (c.lng(), c.lat())
+                });
+            }
         }
-    }
-    let candidates: Vec<(f64, f64)> = cells.into_values().collect();
+        cells.into_values().collect()
+    });
     if candidates.is_empty() {
         // No demand, nothing to site: the plan is empty, not an error.
         let now = radius_coverage(&inputs.demand, &inputs.supply, radius_km)?;

@@ -282,7 +282,12 @@ pub const ROUTES: &[Route] = &[
         path: "/coverage/{code}/suggest",
         tag: "coverage",
         summary: "k new sites by greedy maximal covering, with the coverage each adds",
-        query: &[COVERAGE[0], COVERAGE[1], COVERAGE[2], COVERAGE[3], p("k", ParamType::Integer, "Sites, 1–50; default 5.")],
+        query: &[COVERAGE[0], COVERAGE[1], COVERAGE[2], COVERAGE[3], p("k", ParamType::Integer, "Sites, 1–50; default 5."),
+            p(
+                "candidates",
+                ParamType::Point,
+                "Proposed sites `lon,lat;lon,lat;…` (up to 500) instead of the centres of the cells where the demand lives.",
+            )],
         formats: &[],
     },
 ];

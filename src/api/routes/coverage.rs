@@ -176,10 +176,13 @@ pub(super) async fn suggest(
     let params = Params::parse(query.as_deref(), &allowed("/coverage/{code}/suggest"))?;
     let r = request(&state, &code, &params)?;
     let k = params.integer("k", 1..=50)?.unwrap_or(5) as usize;
+    let candidates = params.get("candidates").map(parse_candidates).transpose()?;
     let inputs = load(&state, &r).await?;
     let radius = r.radius_km;
-    let plan =
-        tokio::task::spawn_blocking(move || county_coverage::suggest(&inputs, radius, k)).await??;
+    let plan = tokio::task::spawn_blocking(move || {
+        county_coverage::suggest(&inputs, radius, k, candidates)
+    })
+    .await??;
     let mut out = describe(&state, &r);
     out["plan"] = serde_json::to_value(plan).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(out))
@@ -232,4 +235,38 @@ pub(super) async fn over_counties(
     Ok(Json(
         json!({"parent": parent, "name": first, "count": rows.len(), "counties": rows}),
     ))
+}
+
+/// Most candidate sites a request may propose.
+const MAX_CANDIDATES: usize = 500;
+
+/// `lon,lat;lon,lat;…` → sites, each a valid WGS84 coordinate.
+fn parse_candidates(text: &str) -> Result<Vec<(f64, f64)>, ApiError> {
+    let sites: Vec<&str> = text.split(';').filter(|s| !s.trim().is_empty()).collect();
+    if sites.is_empty() || sites.len() > MAX_CANDIDATES {
+        return Err(ApiError::bad(
+            "candidates",
+            format!("candidates must list 1 to {MAX_CANDIDATES} sites as lon,lat;lon,lat"),
+        ));
+    }
+    sites
+        .iter()
+        .map(|site| {
+            let parts: Vec<Option<f64>> = site
+                .split(',')
+                .map(|v| v.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+                .collect();
+            match parts[..] {
+                [Some(lon), Some(lat)]
+                    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+                {
+                    Ok((lon, lat))
+                }
+                _ => Err(ApiError::bad(
+                    "candidates",
+                    format!("{site:?} is not lon,lat in degrees"),
+                )),
+            }
+        })
+        .collect()
 }
