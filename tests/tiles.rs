@@ -206,3 +206,100 @@ fn division_tiles_decode_and_agree_with_stats() {
     assert_eq!(get_bytes(&first).0, 200);
     assert_eq!(get(&format!("{base}/tiles/division.json?measure=x")).0, 400);
 }
+
+/// Longitude/latitude bounds of tile z/x/y (Web Mercator).
+fn tile_bounds(z: u32, x: u32, y: u32) -> [f64; 4] {
+    let n = f64::from(1u32 << z);
+    let lon = |x: f64| x / n * 360.0 - 180.0;
+    let lat = |y: f64| {
+        (std::f64::consts::PI * (1.0 - 2.0 * y / n))
+            .sinh()
+            .atan()
+            .to_degrees()
+    };
+    [
+        lon(f64::from(x)),
+        lat(f64::from(y + 1)),
+        lon(f64::from(x + 1)),
+        lat(f64::from(y)),
+    ]
+}
+
+#[test]
+fn facility_tiles_hold_the_open_facilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), 60_000);
+    let base = &server.base;
+    // z10 tile around a real facility: one point per facility, with its properties.
+    let some = get_json(&format!(
+        "{base}/api/v1/facilities?kind=elderly_care&code=330000&date=2026-10-31&limit=1"
+    ));
+    let facility = &some["facilities"][0];
+    let (lon, lat) = (
+        facility["lon"].as_f64().unwrap(),
+        facility["lat"].as_f64().unwrap(),
+    );
+    let n = 1024.0;
+    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
+    let lat_rad = lat.to_radians();
+    let y = ((1.0 - (lat_rad.tan() + 1.0 / lat_rad.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+        .floor() as u32;
+    let (status, bytes) = get_bytes(&format!(
+        "{base}/tiles/facility/10/{x}/{y}.mvt?kind=elderly_care"
+    ));
+    assert_eq!(status, 200);
+    let tile = decode(dir.path(), &bytes);
+    let features = tile["facility"]["features"]
+        .as_array()
+        .expect("facility layer");
+    assert!(
+        features.iter().any(|f| f["id"] == facility["id"]),
+        "facility {} drawn",
+        facility["id"]
+    );
+    for f in features {
+        assert_eq!(f["geometry"]["type"], "Point");
+        assert_eq!(f["properties"]["kind"], "elderly_care");
+        assert!(f["properties"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()));
+        assert_eq!(f["properties"]["count"], 1.0);
+    }
+    // Every open facility strictly inside the tile is drawn (the buffer may add a few more).
+    let [w, s, e, n] = tile_bounds(10, x, y);
+    let listed = get_json(&format!(
+        "{base}/api/v1/facilities?kind=elderly_care&date=2026-10-31&bbox={w},{s},{e},{n}&limit=1000"
+    ));
+    let inside = listed["count"].as_u64().unwrap() as usize;
+    assert!(
+        features.len() >= inside,
+        "{} drawn, {inside} inside",
+        features.len()
+    );
+    // z4 over eastern China: clusters whose counts add up to at least the facilities inside.
+    let (status, bytes) = get_bytes(&format!(
+        "{base}/tiles/facility/4/13/6.mvt?kind=elderly_care"
+    ));
+    assert_eq!(status, 200);
+    let clusters = decode(dir.path(), &bytes);
+    let total: f64 = clusters["facility"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["count"].as_f64().unwrap())
+        .sum();
+    assert!(total >= 1.0);
+    // Bad requests.
+    for (path, param) in [
+        ("4/13/6.mvt?kind=dibao", "kind"),
+        ("4/16/6.mvt", "x"),
+        ("4/13/6.png", "y"),
+    ] {
+        let (status, body) = get(&format!("{base}/tiles/facility/{path}"));
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body.contains(&format!("\"param\":\"{param}\"")),
+            "{path}: {body}"
+        );
+    }
+}

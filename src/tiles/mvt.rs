@@ -7,6 +7,8 @@ use std::collections::HashMap;
 /// The extent every layer uses: tile coordinates run from 0 to 4096.
 pub const EXTENT: u32 = 4096;
 
+/// Geometry type `POINT` of the spec's `GeomType` enum.
+const GEOM_POINT: u64 = 1;
 /// Geometry type `POLYGON` of the spec's `GeomType` enum.
 const GEOM_POLYGON: u64 = 3;
 
@@ -119,6 +121,22 @@ pub fn polygon_commands(rings: &[Vec<[i32; 2]>]) -> Vec<u32> {
     out
 }
 
+/// Encodes points as one MVT MultiPoint geometry (a single MoveTo with every point).
+pub fn point_commands(points: &[[i32; 2]]) -> Vec<u32> {
+    if points.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![command(MOVE_TO, points.len() as u32)];
+    let mut cursor = [0i64, 0i64];
+    for p in points {
+        let (x, y) = (i64::from(p[0]), i64::from(p[1]));
+        out.push(zigzag(x - cursor[0]) as u32);
+        out.push(zigzag(y - cursor[1]) as u32);
+        cursor = [x, y];
+    }
+    out
+}
+
 /// One layer being built: features are encoded as they are added, keys and values are
 /// interned so each distinct one is stored once.
 #[derive(Debug)]
@@ -156,6 +174,21 @@ impl Layer {
 
     /// Adds a polygon feature from [`polygon_commands`] output; empty geometry is skipped.
     pub fn add_polygon(&mut self, id: Option<u64>, properties: &[(&str, Value)], geometry: &[u32]) {
+        self.add_feature(id, properties, GEOM_POLYGON, geometry);
+    }
+
+    /// Adds a point feature from [`point_commands`] output; empty geometry is skipped.
+    pub fn add_point(&mut self, id: Option<u64>, properties: &[(&str, Value)], geometry: &[u32]) {
+        self.add_feature(id, properties, GEOM_POINT, geometry);
+    }
+
+    fn add_feature(
+        &mut self,
+        id: Option<u64>,
+        properties: &[(&str, Value)],
+        geom_type: u64,
+        geometry: &[u32],
+    ) {
         if geometry.is_empty() {
             return;
         }
@@ -187,7 +220,7 @@ impl Layer {
             put_uint(&mut feature, 1, id);
         }
         put_packed(&mut feature, 2, &tags);
-        put_uint(&mut feature, 3, GEOM_POLYGON);
+        put_uint(&mut feature, 3, geom_type);
         put_packed(&mut feature, 4, geometry);
         self.features.push(feature);
     }
@@ -218,6 +251,20 @@ pub fn encode_tile(layers: &[Layer]) -> Vec<u8> {
         put_bytes(&mut out, 3, &layer.encode());
     }
     out
+}
+
+#[cfg(test)]
+mod point_tests {
+    use super::*;
+
+    #[test]
+    fn points_follow_the_spec_example() {
+        // MVT 2.1, 4.3.5.1: a point at (25, 17) is [9, 50, 34].
+        assert_eq!(point_commands(&[[25, 17]]), [9, 50, 34]);
+        // 4.3.5.2: multipoint (5, 7), (3, 2) is [17, 10, 14, 3, 9].
+        assert_eq!(point_commands(&[[5, 7], [3, 2]]), [17, 10, 14, 3, 9]);
+        assert!(point_commands(&[]).is_empty());
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
     let tile_routes = Router::new()
         .route("/tiles/division.json", get(tiles::division_tilejson))
         .route("/tiles/division/{z}/{x}/{y_mvt}", get(tiles::division))
+        .route("/tiles/facility/{z}/{x}/{y_mvt}", get(tiles::facility))
         .route_layer(middleware::from_fn_with_state(
             state,
             super::caching::tile_etag,

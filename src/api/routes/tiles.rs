@@ -203,3 +203,67 @@ pub(super) async fn division_tilejson(
         }],
     })))
 }
+
+/// Parses `{z}/{x}/{y}.mvt` path segments into a tile, each bad part a 400 naming it.
+fn tile_id(z: &str, x: &str, y_mvt: &str) -> Result<TileId, ApiError> {
+    let y = y_mvt
+        .strip_suffix(".mvt")
+        .ok_or_else(|| ApiError::bad("y", format!("tile must end in .mvt, got {y_mvt:?}")))?;
+    let (z, x, y) = (
+        coordinate("z", z)?,
+        coordinate("x", x)?,
+        coordinate("y", y)?,
+    );
+    TileId::new(z, x, y).map_err(|e| {
+        let param = if z > u32::from(MAX_ZOOM) {
+            "z"
+        } else if x >> z != 0 {
+            "x"
+        } else {
+            "y"
+        };
+        ApiError::bad(param, e.to_string())
+    })
+}
+
+/// `GET /tiles/facility/{z}/{x}/{y}.mvt?kind=&date=`: facility points, clustered below z10.
+pub(super) async fn facility(
+    State(state): State<AppState>,
+    Path((z, x, y_mvt)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref(), &["kind", "date"])?;
+    let tile = tile_id(&z, &x, &y_mvt)?;
+    let kind = params.kind("kind")?;
+    if let Some(kind) = kind.filter(|k| !k.is_facility()) {
+        return Err(ApiError::bad(
+            "kind",
+            format!("{kind} is not a facility kind"),
+        ));
+    }
+    let date = params
+        .date("date")?
+        .unwrap_or(state.data().last_month.last_day());
+    let key = TileKey {
+        set: tiles::FACILITY_LAYER,
+        z: tile.z,
+        x: tile.x,
+        y: tile.y,
+        params: format!("{}|{date}", kind.map(|k| k.id()).unwrap_or("")),
+        data_version: state.data().data_version.clone(),
+    };
+    if let Some(cached) = state.tile_cache().get(&key) {
+        return Ok(tile_response(&cached));
+    }
+    let worker = state.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        let open = worker.facilities().all().iter().filter(|f| {
+            kind.is_none_or(|k| f.kind == k) && crate::analytics::facilities::open_on(f, date)
+        });
+        tiles::facility_tile(open, tile)
+    })
+    .await?;
+    let tile = std::sync::Arc::new(body.unwrap_or_default());
+    state.tile_cache().insert(key, tile.clone());
+    Ok(tile_response(&tile))
+}
