@@ -34,26 +34,16 @@ fn shared_request(
     county: crate::domain::DivisionCode,
     params: &Params,
 ) -> Result<CoverageRequest, ApiError> {
-    let kinds = match params.get("kinds") {
-        None => vec![Kind::Tekun],
-        Some(list) => {
-            let mut kinds = Vec::new();
-            for id in list.split(',') {
-                let kind = Kind::from_id(id.trim())
-                    .filter(|k| !k.is_facility())
-                    .ok_or_else(|| {
-                        ApiError::bad(
-                            "kinds",
-                            format!("{id:?} is not a person, organization or event kind"),
-                        )
-                    })?;
-                if !kinds.contains(&kind) {
-                    kinds.push(kind);
-                }
-            }
-            kinds
-        }
-    };
+    let mut kinds = params.kinds("kinds")?;
+    if let Some(kind) = kinds.iter().find(|k| k.is_facility()) {
+        return Err(ApiError::bad(
+            "kinds",
+            format!("{kind} is not a person, organization or event kind"),
+        ));
+    }
+    if kinds.is_empty() {
+        kinds.push(Kind::Tekun);
+    }
     let facility_kind = params.kind("facility_kind")?.unwrap_or(Kind::ElderlyCare);
     if !facility_kind.is_facility() {
         return Err(ApiError::bad(

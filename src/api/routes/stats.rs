@@ -50,7 +50,11 @@ fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiE
 }
 
 /// A month parameter, which must lie within the months the data covers.
-fn month_in_data(state: &AppState, params: &Params, key: &str) -> Result<Option<Month>, ApiError> {
+pub(super) fn month_in_data(
+    state: &AppState,
+    params: &Params,
+    key: &str,
+) -> Result<Option<Month>, ApiError> {
     let data = state.data();
     match params.month(key)? {
         Some(m) if m < data.first_month || m > data.last_month => Err(ApiError::bad(

@@ -2,6 +2,7 @@
 //! `/api/v1` so tile clients get plain paths. Tiles come from the shared LRU tile cache when
 //! they can; responses carry a strong ETag and may be reused for five minutes.
 
+use super::stats::month_in_data;
 use crate::analytics::{self, Measure, StatsRequest};
 use crate::api::error::ApiError;
 use crate::api::params::Params;
@@ -29,20 +30,7 @@ struct Statistic {
 }
 
 fn statistic(state: &AppState, params: &Params) -> Result<Statistic, ApiError> {
-    let data = state.data();
-    let month = match params.month("month")? {
-        Some(m) if m < data.first_month || m > data.last_month => {
-            return Err(ApiError::bad(
-                "month",
-                format!(
-                    "month {m} is outside the data ({} to {})",
-                    data.first_month, data.last_month
-                ),
-            ))
-        }
-        Some(m) => m,
-        None => data.last_month,
-    };
+    let month = month_in_data(state, params, "month")?.unwrap_or(state.data().last_month);
     let id = params.get("measure").unwrap_or("count");
     let measure = Measure::from_id(id).ok_or_else(|| {
         ApiError::bad(
@@ -78,24 +66,7 @@ pub(super) async fn division(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), ALLOWED)?;
-    let y = y_mvt
-        .strip_suffix(".mvt")
-        .ok_or_else(|| ApiError::bad("y", format!("tile must end in .mvt, got {y_mvt:?}")))?;
-    let (z, x, y) = (
-        coordinate("z", &z)?,
-        coordinate("x", &x)?,
-        coordinate("y", y)?,
-    );
-    let tile = TileId::new(z, x, y).map_err(|e| {
-        let param = if z > u32::from(MAX_ZOOM) {
-            "z"
-        } else if x >> z != 0 {
-            "x"
-        } else {
-            "y"
-        };
-        ApiError::bad(param, e.to_string())
-    })?;
+    let tile = tile_id(&z, &x, &y_mvt)?;
     let statistic = statistic(&state, &params)?;
     let mut kinds: Vec<&str> = statistic.kinds.iter().map(|k| k.id()).collect();
     kinds.sort_unstable();
@@ -112,11 +83,8 @@ pub(super) async fn division(
         ),
         data_version: state.data().data_version.clone(),
     };
-    if let Some(cached) = state.tile_cache().get(&key) {
-        return Ok(tile_response(&cached));
-    }
     let worker = state.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, ApiError> {
+    cached_tile(&state, key, move || {
         let request = StatsRequest {
             level: tiles::level_for_zoom(tile.z),
             parent: None,
@@ -142,8 +110,24 @@ pub(super) async fn division(
         };
         Ok(tiles::division_tile(source, &values, tile))
     })
-    .await??;
-    let tile = std::sync::Arc::new(body.unwrap_or_default());
+    .await
+}
+
+/// The cached tile for `key`, or `make` run on the blocking pool and cached (empty = no
+/// features), as a response.
+async fn cached_tile(
+    state: &AppState,
+    key: TileKey,
+    make: impl FnOnce() -> Result<Option<Vec<u8>>, ApiError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    if let Some(cached) = state.tile_cache().get(&key) {
+        return Ok(tile_response(&cached));
+    }
+    let tile = std::sync::Arc::new(
+        tokio::task::spawn_blocking(make)
+            .await??
+            .unwrap_or_default(),
+    );
     state.tile_cache().insert(key, tile.clone());
     Ok(tile_response(&tile))
 }
@@ -252,18 +236,12 @@ pub(super) async fn facility(
         params: format!("{}|{date}", kind.map(|k| k.id()).unwrap_or("")),
         data_version: state.data().data_version.clone(),
     };
-    if let Some(cached) = state.tile_cache().get(&key) {
-        return Ok(tile_response(&cached));
-    }
     let worker = state.clone();
-    let body = tokio::task::spawn_blocking(move || {
+    cached_tile(&state, key, move || {
         let open = worker.facilities().all().iter().filter(|f| {
             kind.is_none_or(|k| f.kind == k) && crate::analytics::facilities::open_on(f, date)
         });
-        tiles::facility_tile(open, tile)
+        Ok(tiles::facility_tile(open, tile))
     })
-    .await?;
-    let tile = std::sync::Arc::new(body.unwrap_or_default());
-    state.tile_cache().insert(key, tile.clone());
-    Ok(tile_response(&tile))
+    .await
 }
