@@ -1,12 +1,17 @@
 //! What each CLI subcommand does, as library functions (testable without a process).
 
-use crate::api::{self, AppState, DataInfo};
+use crate::api::params::Params;
+use crate::api::tile_sets::{self, TileQuery, TileSet};
+use crate::api::{self, AppState, DataInfo, ServeOptions};
 use crate::bootstrap;
 use crate::config::Config;
 use crate::domain::Month;
 use crate::spatial::CountyIndex;
 use crate::store::Store;
+use crate::tiles::pmtiles::{self, Archive};
+use crate::tiles::{self, TileId, MAX_ZOOM};
 use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +19,50 @@ use std::time::Instant;
 
 /// `shikong serve`: builds the database if missing, then serves API, tiles and web.
 pub fn serve(config: &Config) -> Result<()> {
+    let mut archives = std::collections::HashMap::new();
+    for path in &config.pmtiles {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+            .with_context(|| {
+                format!(
+                    "{}: an archive's file name (letters, digits, - and _) names its tile set",
+                    path.display()
+                )
+            })?
+            .to_string();
+        if TileSet::from_id(&name).is_some() || archives.contains_key(&name) {
+            bail!(
+                "{}: tile set {name:?} is already served; rename the file",
+                path.display()
+            );
+        }
+        let archive = Archive::open(path).with_context(|| format!("opening {}", path.display()))?;
+        tracing::info!(set = %name, tiles = archive.tiles(), "serving PMTiles archive");
+        archives.insert(name, archive);
+    }
+    let options = ServeOptions {
+        tile_cache_bytes: usize::try_from(config.tile_cache_mb << 20).unwrap_or(usize::MAX),
+        archives,
+    };
+    if !config.web_dir.join("index.html").is_file() {
+        tracing::warn!(dir = %config.web_dir.display(), "web front end not built; serving the API only");
+    }
+    let state = open_state(config, options)?;
+    let addr = SocketAddr::new(config.bind, config.port);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(api::serve(state, addr))
+}
+
+/// The server state over the database (built first if missing).
+fn open_state(config: &Config, options: ServeOptions) -> Result<AppState> {
     let store = bootstrap::ensure_database(config)?;
     let meta_month = |key: &str| -> Result<Month> {
         let value = store
@@ -27,15 +76,153 @@ pub fn serve(config: &Config) -> Result<()> {
         data_version: store.meta("data_version")?.unwrap_or_default(),
         records: store.record_counts()?.iter().map(|(_, n)| n).sum(),
     };
-    if !config.web_dir.join("index.html").is_file() {
-        tracing::warn!(dir = %config.web_dir.display(), "web front end not built; serving the API only");
+    Ok(AppState::new(store, data, config.web_dir.clone(), options)?)
+}
+
+/// `shikong tiles export`: the computed tile sets over China's bounds, zoom 0 to `maxzoom`,
+/// into one PMTiles archive; each tile holds one layer per set. `query` is the tile URL's
+/// query string; each set takes the parameters it knows, and every parameter must be known
+/// to some set.
+pub fn tiles_export(
+    config: &Config,
+    out: &Path,
+    sets: &[String],
+    maxzoom: u8,
+    query: Option<&str>,
+) -> Result<()> {
+    if maxzoom > MAX_ZOOM {
+        bail!("--maxzoom must be 0..={MAX_ZOOM}, got {maxzoom}");
     }
-    let state = AppState::new(store, data, config.web_dir.clone())?;
-    let addr = SocketAddr::new(config.bind, config.port);
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(api::serve(state, addr))
+    let sets: Vec<TileSet> = sets
+        .iter()
+        .map(|s| {
+            TileSet::from_id(s.trim()).with_context(|| {
+                format!("unknown tile set {s:?}; sets: division, hex, facility, coverage")
+            })
+        })
+        .collect::<Result<_>>()?;
+    if sets.is_empty() {
+        bail!("--set names no tile set");
+    }
+    // (set it is limited to, key, value): `set.key=value` applies to that set only.
+    let mut pairs: Vec<(Option<TileSet>, String, String)> = Vec::new();
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (only, key) = match key.split_once('.') {
+            Some((set, key)) => (
+                Some(
+                    TileSet::from_id(set)
+                        .with_context(|| format!("{pair:?}: no tile set {set:?}"))?,
+                ),
+                key,
+            ),
+            None => (None, key),
+        };
+        let takers = sets
+            .iter()
+            .filter(|s| only.is_none_or(|o| o == **s) && s.params().contains(&key))
+            .count();
+        if takers == 0 {
+            bail!("query parameter {pair:?} is not taken by any of the chosen sets");
+        }
+        pairs.push((only, key.to_string(), value.to_string()));
+    }
+    let state = open_state(config, ServeOptions::default())?;
+    let queries: Vec<TileQuery> = sets
+        .iter()
+        .map(|&set| {
+            let own: Vec<String> = pairs
+                .iter()
+                .filter(|(only, key, _)| {
+                    only.is_none_or(|o| o == set) && set.params().contains(&key.as_str())
+                })
+                .map(|(_, key, value)| format!("{key}={value}"))
+                .collect();
+            let query = Params::parse(Some(&own.join("&")), set.params())
+                .and_then(|params| tile_sets::parse(&state, set, &params))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", set.id()))?;
+            Ok(query)
+        })
+        .collect::<Result<_>>()?;
+    let [w, s, e, n] = tile_sets::CHINA_BOUNDS;
+    let mut addresses = Vec::new();
+    for z in 0..=maxzoom {
+        let origin = TileId::new(u32::from(z), 0, 0)?;
+        let last = (1u32 << z) - 1;
+        let extent = f64::from(tiles::mvt::EXTENT);
+        let column = |lon: f64| ((origin.project(lon, 0.0).x / extent).max(0.0) as u32).min(last);
+        let row = |lat: f64| ((origin.project(0.0, lat).y / extent).max(0.0) as u32).min(last);
+        for x in column(w)..=column(e) {
+            for y in row(n)..=row(s) {
+                addresses.push(TileId::new(u32::from(z), x, y)?);
+            }
+        }
+    }
+    let bar = indicatif::ProgressBar::new(addresses.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} tiles ({eta})")
+            .expect("valid template"),
+    );
+    bar.set_message("rendering");
+    let started = Instant::now();
+    let rendered: Vec<(TileId, Vec<u8>)> = addresses
+        .par_iter()
+        .map(|&tile| {
+            let mut bytes = Vec::new();
+            for query in &queries {
+                // Encoded tiles are protobuf messages of repeated layers: concatenated, they
+                // are one tile holding every layer.
+                if let Some(layer) = tile_sets::render(&state, query, tile)
+                    .map_err(|e| anyhow::anyhow!("tile {}/{}/{}: {e}", tile.z, tile.x, tile.y))?
+                {
+                    bytes.extend_from_slice(&layer);
+                }
+            }
+            bar.inc(1);
+            Ok((tile, bytes))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|(_, bytes)| !bytes.is_empty())
+        .collect();
+    bar.finish_and_clear();
+    let min_zoom = rendered.iter().map(|(t, _)| t.z).min().unwrap_or(0);
+    let mut metadata = tile_sets::tilejson(
+        &sets.iter().map(|s| s.id()).collect::<Vec<_>>().join("+"),
+        &sets,
+        String::new(),
+    );
+    if let Some(doc) = metadata.as_object_mut() {
+        doc.remove("tiles");
+        doc.insert(
+            "generator".into(),
+            format!("shikong {}", env!("CARGO_PKG_VERSION")).into(),
+        );
+        doc.insert("query".into(), query.unwrap_or("").into());
+        doc.insert(
+            "data_version".into(),
+            state.data().data_version.clone().into(),
+        );
+    }
+    let stats = pmtiles::write_archive(
+        out,
+        rendered,
+        &metadata,
+        &pmtiles::Bounds {
+            min_zoom,
+            max_zoom: maxzoom,
+            bbox: tile_sets::CHINA_BOUNDS,
+            center: tile_sets::CHINA_CENTER,
+        },
+    )?;
+    println!(
+        "wrote {}: {} tiles ({} distinct), {} bytes, zoom {min_zoom}–{maxzoom}, in {:.1} s",
+        out.display(),
+        stats.addressed_tiles,
+        stats.tile_contents,
+        stats.bytes,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// `shikong init` / `shikong generate`: (re)builds the database.

@@ -23,6 +23,10 @@ pub struct FileConfig {
     pub records: Option<u64>,
     /// Seed of the synthetic dataset.
     pub seed: Option<u64>,
+    /// PMTiles archives to serve as tile sets named by their file stem.
+    pub pmtiles: Option<Vec<PathBuf>>,
+    /// Memory for the tile cache, MiB (0 turns caching off).
+    pub tile_cache_mb: Option<u64>,
 }
 
 /// Resolved settings.
@@ -42,6 +46,10 @@ pub struct Config {
     pub records: u64,
     /// Seed of the synthetic dataset.
     pub seed: u64,
+    /// PMTiles archives to serve as tile sets named by their file stem.
+    pub pmtiles: Vec<PathBuf>,
+    /// Memory for the tile cache, MiB (0 turns caching off).
+    pub tile_cache_mb: u64,
 }
 
 /// Default port.
@@ -87,7 +95,18 @@ impl Config {
                 "records must be 1..=2000000000, got {records}"
             )));
         }
+        let tile_cache_mb = overrides
+            .tile_cache_mb
+            .or(from_file.tile_cache_mb)
+            .unwrap_or(256);
+        if tile_cache_mb > 1 << 20 {
+            return Err(ConfigError::Invalid(format!(
+                "tile_cache_mb must be at most 1048576, got {tile_cache_mb}"
+            )));
+        }
         Ok(Config {
+            pmtiles: overrides.pmtiles.or(from_file.pmtiles).unwrap_or_default(),
+            tile_cache_mb,
             bind: overrides
                 .bind
                 .or(from_file.bind)

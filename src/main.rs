@@ -45,6 +45,12 @@ enum Command {
         /// Directory of the built web front end [default: web/dist of the source tree].
         #[arg(long, env = "SHIKONG_WEB_DIR")]
         web_dir: Option<PathBuf>,
+        /// Serve a PMTiles archive as the tile set named by its file stem (repeatable).
+        #[arg(long = "pmtiles", value_name = "FILE")]
+        pmtiles: Vec<PathBuf>,
+        /// Memory for the tile cache in MiB (0 turns caching off).
+        #[arg(long, env = "SHIKONG_TILE_CACHE_MB")]
+        tile_cache_mb: Option<u64>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -72,6 +78,33 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Vector tiles.
+    Tiles {
+        #[command(subcommand)]
+        command: TilesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TilesCommand {
+    /// Write tile sets to a PMTiles v3 archive (one tile holds every chosen set's layer).
+    Export {
+        /// Output archive.
+        #[arg(long)]
+        out: PathBuf,
+        /// Tile sets, comma-separated: division, hex, facility, coverage.
+        #[arg(long, value_delimiter = ',', default_value = "division")]
+        set: Vec<String>,
+        /// Highest zoom written (tiles over China's bounds from zoom 0).
+        #[arg(long, default_value_t = 8)]
+        maxzoom: u8,
+        /// Tile query, as in the tile URL ("kind=dibao&month=2026-10"); "set.key=value" limits
+        /// a parameter to one set (e.g. "division.kind=dibao").
+        #[arg(long)]
+        query: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -93,13 +126,20 @@ fn main() -> anyhow::Result<()> {
             bind,
             port,
             web_dir,
+            pmtiles,
+            tile_cache_mb,
             data,
         } => {
             overrides.bind = *bind;
             overrides.port = *port;
             overrides.web_dir = web_dir.clone();
+            overrides.pmtiles = (!pmtiles.is_empty()).then(|| pmtiles.clone());
+            overrides.tile_cache_mb = *tile_cache_mb;
             data.clone()
         }
+        Command::Tiles {
+            command: TilesCommand::Export { data, .. },
+        } => data.clone(),
         Command::Init { data, .. } | Command::Generate { data } | Command::Assign { data, .. } => {
             data.clone()
         }
@@ -117,5 +157,15 @@ fn main() -> anyhow::Result<()> {
             ..
         } => shikong::commands::assign_file(&config, &input, &output),
         Command::Assign { .. } => shikong::commands::assign_stored(&config),
+        Command::Tiles {
+            command:
+                TilesCommand::Export {
+                    out,
+                    set,
+                    maxzoom,
+                    query,
+                    ..
+                },
+        } => shikong::commands::tiles_export(&config, &out, &set, maxzoom, query.as_deref()),
     }
 }

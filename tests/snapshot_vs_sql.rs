@@ -158,4 +158,58 @@ fn snapshot_figures_equal_sql_figures() {
             parts.iter().map(|p| p.rows[i].previous).sum::<u64>()
         );
     }
+
+    // Hexagon counts (the `hex` tile layer) against SQL that finds each record's parent cell
+    // with the H3 bit layout: resolution in bits 52–55, unused digits set to 7.
+    let conn = store.connection().unwrap();
+    for (kinds, month, res) in [
+        (vec![Kind::Dibao], "2025-06", 9u8),
+        (vec![Kind::Dibao, Kind::Tekun, Kind::Orphan], "2026-10", 5),
+        (vec![Kind::Marriage], "2024-02", 7),
+        (vec![Kind::Tekun], "2023-11", 2),
+    ] {
+        let month: Month = month.parse().unwrap();
+        let resolution = h3o::Resolution::try_from(res).unwrap();
+        let got: HashMap<(u64, String), u64> = snapshot
+            .cell_counts(&kinds, month, resolution)
+            .into_iter()
+            .map(|c| {
+                (
+                    (
+                        u64::from(c.cell),
+                        kinds[usize::from(c.kind)].id().to_string(),
+                    ),
+                    u64::from(c.count),
+                )
+            })
+            .collect();
+        let last_day = month.last_day().to_string();
+        let first_day = month.first_day().to_string();
+        let mut want: HashMap<(u64, String), u64> = HashMap::new();
+        for kind in &kinds {
+            let active = if kind.unit() == shikong::domain::Unit::Event {
+                format!("valid_from >= DATE '{first_day}' AND valid_from <= DATE '{last_day}'")
+            } else {
+                format!("valid_from <= DATE '{last_day}' AND (valid_to IS NULL OR valid_to > DATE '{last_day}')")
+            };
+            let sql = format!(
+                "SELECT ((h3 & ~(CAST(15 AS UBIGINT) << 52)) | (CAST({res} AS UBIGINT) << 52)
+                        | ((CAST(1 AS UBIGINT) << (3 * (15 - {res}))) - 1)) AS parent, count(*)
+                 FROM service_objects WHERE kind = ?1 AND h3 IS NOT NULL AND {active}
+                 GROUP BY parent"
+            );
+            let mut stmt = conn.prepare(&sql).unwrap();
+            let rows = stmt
+                .query_map([kind.id()], |r| {
+                    Ok((r.get::<_, u64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .unwrap();
+            for row in rows {
+                let (cell, n) = row.unwrap();
+                want.insert((cell, kind.id().to_string()), n as u64);
+            }
+        }
+        assert!(!want.is_empty(), "{kinds:?} {month}: records in cells");
+        assert_eq!(got, want, "{kinds:?} {month} res {res}");
+    }
 }

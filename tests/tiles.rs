@@ -189,7 +189,13 @@ fn division_tiles_decode_and_agree_with_stats() {
     assert_eq!(tilejson["tilejson"], "3.0.0");
     assert_eq!(tilejson["minzoom"], 0);
     assert_eq!(tilejson["maxzoom"], 14);
-    assert_eq!(tilejson["bounds"], serde_json::json!([73, 3, 136, 54]));
+    let bounds: Vec<f64> = tilejson["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(bounds, [73.0, 3.0, 136.0, 54.0]);
     let url = tilejson["tiles"][0].as_str().unwrap();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     assert!(url.contains("/tiles/division/{z}/{x}/{y}.mvt?"), "{url}");
@@ -300,6 +306,409 @@ fn facility_tiles_hold_the_open_facilities() {
         assert!(
             body.contains(&format!("\"param\":\"{param}\"")),
             "{path}: {body}"
+        );
+    }
+}
+
+/// The tile z/x/y holding lon/lat.
+fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let phi = lat.to_radians();
+    (
+        ((lon + 180.0) / 360.0 * n).floor() as u32,
+        ((1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
+            as u32,
+    )
+}
+
+#[test]
+fn hex_and_coverage_tiles_carry_the_apis_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), 60_000);
+    let base = &server.base;
+
+    // z0 holds every resolution-2 cell: the dibao counts add up to the national count
+    // (assigned + unassigned) of /stats for the month.
+    let (status, bytes) = get_bytes(&format!(
+        "{base}/tiles/hex/0/0/0.mvt?kind=dibao,tekun&month=2025-06"
+    ));
+    assert_eq!(status, 200);
+    let tile = decode(dir.path(), &bytes);
+    let features = tile["hex"]["features"].as_array().expect("hex layer");
+    let mut sums: HashMap<&str, f64> = HashMap::new();
+    for f in features {
+        let p = &f["properties"];
+        let h3 = p["h3"].as_str().expect("h3");
+        let cell: h3o::CellIndex = h3.parse().expect("an H3 cell");
+        assert_eq!(cell.resolution(), h3o::Resolution::Two);
+        assert_eq!(f["id"].as_u64(), Some(u64::from(cell)), "id is the cell");
+        let (d, t) = (p["dibao"].as_f64().unwrap(), p["tekun"].as_f64().unwrap());
+        assert_eq!(p["count"].as_f64().unwrap(), d + t);
+        assert!(p.get("orphan").is_none(), "only the asked kinds");
+        *sums.entry("dibao").or_default() += d;
+        *sums.entry("tekun").or_default() += t;
+        for ring in rings(&f["geometry"]) {
+            assert_eq!(ring.first(), ring.last());
+        }
+    }
+    for kind in ["dibao", "tekun"] {
+        let stats = get_json(&format!(
+            "{base}/api/v1/stats?level=province&kind={kind}&month=2025-06"
+        ));
+        let national = stats["total"].as_f64().unwrap() + stats["unassigned"].as_f64().unwrap();
+        assert_eq!(sums[kind], national, "{kind}");
+    }
+    // A finer zoom: resolution 7 at z10 over Beijing, every count positive.
+    let (x, y) = tile_of(10, 116.40, 39.91);
+    let (status, bytes) = get_bytes(&format!("{base}/tiles/hex/10/{x}/{y}.mvt"));
+    assert_eq!(status, 200);
+    let tile = decode(dir.path(), &bytes);
+    for f in tile["hex"]["features"].as_array().unwrap() {
+        let cell: h3o::CellIndex = f["properties"]["h3"].as_str().unwrap().parse().unwrap();
+        assert_eq!(cell.resolution(), h3o::Resolution::Seven);
+        assert!(f["properties"]["count"].as_f64().unwrap() >= 1.0);
+    }
+    for (path, param) in [
+        ("0/0/0.mvt?kind=elderly_care", "kind"),
+        ("0/0/0.mvt?month=1999-01", "month"),
+        ("0/0/0.mvt?measure=rate", "measure"),
+    ] {
+        let (status, body) = get(&format!("{base}/tiles/hex/{path}"));
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body.contains(&format!("\"param\":\"{param}\"")),
+            "{path}: {body}"
+        );
+    }
+
+    // Coverage at z10 over a county: each cell's figures are those of /api/v1/coverage.
+    // The county with the most 低保 recipients, so that it has demand at any data size.
+    let top = get_json(&format!(
+        "{base}/api/v1/stats/top?level=county&kind=dibao&n=1"
+    ));
+    let county = top["rows"][0]["code"].as_str().unwrap().to_string();
+    let county = county.as_str();
+    let query = "kinds=dibao&radius_km=5";
+    let api = get_json(&format!("{base}/api/v1/coverage/{county}?{query}"));
+    let by_cell: HashMap<String, &Value> = api["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cell"].as_str().unwrap().to_string(), c))
+        .collect();
+    assert!(!by_cell.is_empty(), "demand in {county}");
+    let first = api["cells"][0].clone();
+    let (x, y) = tile_of(
+        10,
+        first["lon"].as_f64().unwrap(),
+        first["lat"].as_f64().unwrap(),
+    );
+    let (status, bytes) = get_bytes(&format!("{base}/tiles/coverage/10/{x}/{y}.mvt?{query}"));
+    assert_eq!(status, 200);
+    let tile = decode(dir.path(), &bytes);
+    let mut matched = 0;
+    for f in tile["coverage"]["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        if p["county"] != county {
+            continue;
+        }
+        let api_cell = by_cell[p["h3"].as_str().unwrap()];
+        assert_eq!(p["demand"].as_f64(), api_cell["demand"].as_f64());
+        assert_eq!(
+            p["covered_share"].as_f64(),
+            api_cell["covered_share"].as_f64()
+        );
+        assert_eq!(
+            p["accessibility"].as_f64(),
+            api_cell["accessibility_mean"].as_f64()
+        );
+        assert!(p["desert"].is_boolean());
+        matched += 1;
+    }
+    assert!(matched >= 1, "the county's cells are in its tile");
+    // Below its minimum zoom the coverage set is empty; bad parameters are 400s.
+    assert_eq!(
+        get_bytes(&format!("{base}/tiles/coverage/5/26/12.mvt")).0,
+        204
+    );
+    let (status, body) = get(&format!(
+        "{base}/tiles/coverage/10/{x}/{y}.mvt?radius_km=-1"
+    ));
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(get(&format!("{base}/tiles/nope/0/0/0.mvt")).0, 404);
+
+    // TileJSON for every set, and the style's sources and layers resolve against them.
+    let style = get_json(&format!("{base}/tiles/styles/shikong.json"));
+    assert_eq!(style["version"], 8);
+    let mut layers_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, source) in style["sources"].as_object().unwrap() {
+        let url = source["url"].as_str().unwrap();
+        assert!(
+            url.starts_with(base.as_str()),
+            "absolute on this server: {url}"
+        );
+        let tilejson = get_json(url);
+        assert_eq!(tilejson["tilejson"], "3.0.0");
+        assert!(tilejson["tiles"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("/tiles/{name}/")));
+        layers_of.insert(
+            name.clone(),
+            tilejson["vector_layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["id"].as_str().unwrap().to_string())
+                .collect(),
+        );
+    }
+    for layer in style["layers"].as_array().unwrap() {
+        if let Some(source) = layer["source"].as_str() {
+            let source_layer = layer["source-layer"].as_str().unwrap();
+            assert!(
+                layers_of[source].iter().any(|l| l == source_layer),
+                "{layer}"
+            );
+        }
+    }
+    assert!(
+        style.get("glyphs").is_none() && style.get("sprite").is_none(),
+        "no glyph or sprite server"
+    );
+}
+
+/// Runs `ogrinfo` (GDAL's own MVT driver) on a tile file and returns its report.
+fn ogrinfo(path: &std::path::Path) -> String {
+    let output = Command::new("ogrinfo")
+        .args(["-ro", "-al", "-so"])
+        .arg(path)
+        .output()
+        .expect("ogrinfo (Debian gdal-bin) runs");
+    assert!(
+        output.status.success(),
+        "ogrinfo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Reads a PMTiles archive with the PyPI `pmtiles` reader: header, metadata and every tile
+/// (gunzipped, hex-encoded) by z/x/y.
+const READ_PMTILES: &str = r#"
+import gzip, json, sys
+from pmtiles.reader import Reader, MmapSource, all_tiles
+with open(sys.argv[1], "rb") as f:
+    source = MmapSource(f)
+    reader = Reader(source)
+    header = reader.header()
+    out = {
+        "header": {k: (v.name if hasattr(v, "name") else v) for k, v in header.items()},
+        "metadata": reader.metadata(),
+        "tiles": {f"{z}/{x}/{y}": gzip.decompress(data).hex() for (z, x, y), data in all_tiles(source)},
+    }
+print(json.dumps(out))
+"#;
+
+#[test]
+fn pmtiles_export_reads_back_identical_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let archive = dir.path().join("china.pmtiles");
+    // `set.param` applies to one set only (facility tiles take a `kind` too).
+    let export_query = "division.kind=dibao&month=2025-06";
+    let query = "kind=dibao&month=2025-06";
+    let data_arg = data.to_str().unwrap();
+    let printed = common::run_ok(&[
+        "--data-dir",
+        data_arg,
+        "tiles",
+        "export",
+        "--records",
+        "60000",
+        "--out",
+        archive.to_str().unwrap(),
+        "--set",
+        "division,facility",
+        "--maxzoom",
+        "6",
+        "--query",
+        export_query,
+    ]);
+    assert!(printed.contains("wrote"), "{printed}");
+
+    let output = Command::new(python())
+        .args(["-c", READ_PMTILES])
+        .arg(&archive)
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "pmtiles reader: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let header = &read["header"];
+    assert_eq!(header["tile_type"], "MVT");
+    assert_eq!(header["tile_compression"], "GZIP");
+    assert_eq!(header["max_zoom"], 6);
+    assert_eq!(header["min_lon_e7"], 730_000_000);
+    let layers: Vec<&str> = read["metadata"]["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["division", "facility"]);
+    let tiles = read["tiles"].as_object().unwrap();
+    assert!(tiles.contains_key("0/0/0") && tiles.contains_key("3/6/3"));
+    assert!(tiles.len() > 100, "{} tiles", tiles.len());
+    assert_eq!(
+        header["addressed_tiles_count"].as_u64(),
+        Some(tiles.len() as u64)
+    );
+
+    // Served from the archive and computed by the server: the same bytes.
+    let server = Server::start_with(
+        &data,
+        &["--records", "60000", "--pmtiles", archive.to_str().unwrap()],
+    );
+    let base = &server.base;
+    for key in ["0/0/0", "3/6/3", "4/13/6", "6/52/24"] {
+        let want = hex::decode(tiles[key].as_str().unwrap()).unwrap();
+        let (status, served) = get_bytes(&format!("{base}/tiles/china/{key}.mvt"));
+        assert_eq!(status, 200, "{key}");
+        assert_eq!(served, want, "{key} from the archive");
+        let (_, division) = get_bytes(&format!("{base}/tiles/division/{key}.mvt?{query}"));
+        let (_, facility) = get_bytes(&format!("{base}/tiles/facility/{key}.mvt"));
+        assert_eq!([division, facility].concat(), want, "{key} computed");
+    }
+    let tilejson = get_json(&format!("{base}/tiles/china.json"));
+    assert_eq!(tilejson["maxzoom"], 6);
+    assert!(tilejson["tiles"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("/tiles/china/{z}/{x}/{y}.mvt"));
+    assert_eq!(
+        get_bytes(&format!("{base}/tiles/china/7/104/48.mvt")).0,
+        204,
+        "beyond maxzoom"
+    );
+    assert_eq!(
+        get(&format!("{base}/tiles/china/0/0/0.mvt?kind=dibao")).0,
+        400
+    );
+
+    // GDAL reads a tile of the archive with its own MVT driver: both layers, every feature.
+    let tile_dir = dir.path().join("gdal").join("3").join("6");
+    std::fs::create_dir_all(&tile_dir).unwrap();
+    let tile_path = tile_dir.join("3.pbf");
+    std::fs::write(
+        &tile_path,
+        hex::decode(tiles["3/6/3"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let decoded = decode(dir.path(), &std::fs::read(&tile_path).unwrap());
+    let report = ogrinfo(&tile_path);
+    for layer in ["division", "facility"] {
+        let n = decoded[layer]["features"].as_array().unwrap().len();
+        assert!(report.contains(&format!("Layer name: {layer}")), "{report}");
+        assert!(
+            report.contains(&format!("Feature Count: {n}")),
+            "{layer} {n}: {report}"
+        );
+    }
+    for field in ["code: String", "name: String", "value: Real"] {
+        assert!(report.contains(field), "{field}: {report}");
+    }
+}
+
+/// Decoded county rings of a tile vs the stored boundary, in Python (shapely): the largest
+/// distance from a tile vertex (not on the clip edge) to the boundary projected into the
+/// tile, and from a boundary vertex inside the tile to the decoded rings, in tile units.
+const COMPARE_GEOMETRY: &str = r#"
+import json, math, sys
+from shapely.geometry import shape, Point, MultiLineString
+from shapely.ops import transform
+tile, boundary, z, x, y = json.load(open(sys.argv[1]))
+def project(lon, lat, *_):
+    n = 2 ** z * 4096
+    px = (lon + 180) / 360 * n - x * 4096
+    phi = math.radians(lat)
+    py = (1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2 * n - y * 4096
+    return px, py
+proj = lambda xs, ys, zs=None: tuple(zip(*[project(a, b) for a, b in zip(xs, ys)]))
+stored = transform(proj, shape(boundary)).boundary
+drawn = MultiLineString([ring for ring in (
+    [tuple(p) for p in r] for poly in (
+        [tile["coordinates"]] if tile["type"] == "Polygon" else tile["coordinates"]) for r in poly)])
+edge = lambda p: min(abs(p[0] + 64), abs(p[0] - 4160), abs(p[1] + 64), abs(p[1] - 4160)) < 1
+worst_drawn = max((stored.distance(Point(p)) for line in drawn.geoms for p in line.coords if not edge(p)), default=0)
+inside = lambda p: -64 < p[0] < 4160 and -64 < p[1] < 4160
+coords = [p for line in getattr(stored, "geoms", [stored]) for p in line.coords if inside(p)]
+worst_stored = max((drawn.distance(Point(p)) for p in coords), default=0)
+print(json.dumps({"drawn": worst_drawn, "stored": worst_stored, "vertices": len(coords)}))
+"#;
+
+#[test]
+fn county_tile_geometry_matches_the_boundary_within_a_pixel() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), 20_000);
+    let base = &server.base;
+    // 仙桃市 (a 省直辖县级 unit) and 东城区 at zooms where they are drawn as counties.
+    for (code, z) in [("429004", 9u32), ("110101", 12), ("330106", 10)] {
+        let detail = get_json(&format!("{base}/api/v1/divisions/{code}"));
+        let centroid = &detail["centroid"];
+        let (lon, lat) = (centroid[0].as_f64().unwrap(), centroid[1].as_f64().unwrap());
+        let (x, y) = tile_of(z, lon, lat);
+        let (status, bytes) = get_bytes(&format!("{base}/tiles/division/{z}/{x}/{y}.mvt"));
+        assert_eq!(status, 200);
+        let tile = decode(dir.path(), &bytes);
+        let feature = tile["division"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["properties"]["code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {z}/{x}/{y}"))
+            .clone();
+        let boundary = get_json(&format!(
+            "{base}/api/v1/divisions/{code}/boundary?tolerance=0"
+        ));
+        let geometry = boundary["geometry"].clone();
+        let input = dir.path().join("compare.json");
+        std::fs::write(
+            &input,
+            serde_json::to_vec(&serde_json::json!([feature["geometry"], geometry, z, x, y]))
+                .unwrap(),
+        )
+        .unwrap();
+        let output = Command::new(python())
+            .args(["-c", COMPARE_GEOMETRY])
+            .arg(&input)
+            .output()
+            .expect("run python");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+        // One pixel of a 512-px tile is 8 units (of 4096).
+        let (drawn, stored) = (
+            result["drawn"].as_f64().unwrap(),
+            result["stored"].as_f64().unwrap(),
+        );
+        assert!(
+            drawn <= 8.0,
+            "{code} z{z}: a drawn vertex {drawn:.2} units off the boundary"
+        );
+        assert!(
+            stored <= 8.0,
+            "{code} z{z}: a boundary vertex {stored:.2} units off the drawing"
+        );
+        assert!(
+            result["vertices"].as_u64().unwrap() > 10,
+            "{code}: {result}"
         );
     }
 }

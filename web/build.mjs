@@ -9,7 +9,7 @@
 // Usage: node build.mjs   (or: npm run build)
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,8 +18,8 @@ const srcDir = join(webDir, 'src');
 const distDir = join(webDir, 'dist');
 const mlDir = join(webDir, 'node_modules', 'maplibre-gl');
 
-// Our own page files, copied verbatim.
-const SRC_FILES = ['index.html', 'app.js', 'style.css', 'favicon.svg', 'api.html', 'api-docs.js'];
+// Our own page files (every file in src/, in name order), copied verbatim.
+const SRC_FILES = readdirSync(srcDir).filter((name) => !name.startsWith('.')).sort();
 
 // MapLibre GL JS >= 6 ships only ES modules. The main module loads its worker
 // from `new URL('./maplibre-gl-worker.mjs', import.meta.url)`, i.e. a
@@ -42,6 +42,15 @@ const SWAGGER_FILES = [
   // Apache-2.0: the licence and notice travel with the files.
   { from: 'LICENSE', to: 'swagger-ui/LICENSE' },
   { from: 'NOTICE', to: 'swagger-ui/NOTICE' },
+];
+
+// ECharts for the dashboard and county pages: the ES-module build, one file.
+const ecDir = join(webDir, 'node_modules', 'echarts');
+const ECHARTS_FILES = [
+  { from: 'dist/echarts.esm.min.mjs', to: 'echarts.esm.min.mjs', stripSourceMap: true },
+  // Apache-2.0: the licence and notice travel with the file.
+  { from: 'LICENSE', to: 'echarts.LICENSE.txt' },
+  { from: 'NOTICE', to: 'echarts.NOTICE.txt' },
 ];
 
 function fail(msg) {
@@ -93,6 +102,15 @@ for (const f of SWAGGER_FILES) {
   if (!existsSync(from)) fail(`swagger-ui-dist: missing ${f.from}`);
   let data = readFileSync(from);
   if (f.stripSourceMap) data = Buffer.from(data.toString('utf8').replace(/\n?\/[/*]# sourceMappingURL=\S+\s*(\*\/)?\s*$/, '\n'), 'utf8');
+  write(join(distDir, 'vendor', f.to), data);
+}
+
+if (!existsSync(ecDir)) fail('node_modules/echarts missing — run `npm ci` in web/ first');
+for (const f of ECHARTS_FILES) {
+  const from = join(ecDir, f.from);
+  if (!existsSync(from)) fail(`echarts: missing ${f.from}`);
+  let data = readFileSync(from);
+  if (f.stripSourceMap) data = stripSourceMapComment(data);
   write(join(distDir, 'vendor', f.to), data);
 }
 

@@ -9,6 +9,7 @@ use super::AnalyticsError;
 use crate::domain::{DivisionCode, Kind, Month, Unit};
 use crate::store::{MonthCounts, Store};
 use chrono::NaiveDate;
+use h3o::{CellIndex, Resolution};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -22,6 +23,8 @@ struct Columns {
     leaf: Vec<u16>,
     from: Vec<Day>,
     to: Vec<Day>,
+    /// H3 resolution-9 cell of the record's point (0 when it has none), for hexagon counts.
+    cell: Vec<u64>,
 }
 
 /// Every record's kind, leaf and interval.
@@ -46,7 +49,7 @@ impl Snapshot {
         let mut records = 0u64;
         for kind in Kind::ALL {
             let mut columns = Columns::default();
-            store.for_each_interval(kind, |county, from, to| {
+            store.for_each_interval(kind, |county, from, to, cell| {
                 let leaf = match county.and_then(|c| DivisionCode::new(c).ok()) {
                     None => u16::MAX,
                     Some(code) => *leaf_index.entry(code.get()).or_insert_with(|| {
@@ -57,6 +60,7 @@ impl Snapshot {
                 columns.leaf.push(leaf);
                 columns.from.push(from);
                 columns.to.push(to);
+                columns.cell.push(cell);
             })?;
             records += columns.leaf.len() as u64;
             by_kind.insert(kind, columns);
@@ -81,15 +85,7 @@ impl Snapshot {
         month: Month,
         as_of: Option<NaiveDate>,
     ) -> HashMap<Option<DivisionCode>, MonthCounts> {
-        let previous = month.plus_months(-1);
-        let as_of = day(as_of.unwrap_or(month.last_day()));
-        let bounds = Bounds {
-            as_of,
-            first: day(month.first_day()),
-            next: as_of + 1,
-            prev_as_of: day(previous.last_day()),
-            prev_first: day(previous.first_day()),
-        };
+        let bounds = Bounds::new(month, as_of);
         let slots = self.leaves.len() + 1;
         let mut totals = vec![MonthCounts::default(); slots];
         for (k, columns) in &self.by_kind {
@@ -138,6 +134,65 @@ impl Snapshot {
     }
 }
 
+/// Records of one kind counted in one H3 cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellCount {
+    /// The cell, at the requested resolution.
+    pub cell: CellIndex,
+    /// Index of the kind in the request's list.
+    pub kind: u8,
+    /// Records counted (as of month end; events within the month).
+    pub count: u32,
+}
+
+impl Snapshot {
+    /// The month's count per H3 cell at `resolution` and kind (index into `kinds`), sorted by
+    /// cell then kind. Records without a cell are left out; the counting rule is that of
+    /// [`Snapshot::month_counts`]'s `count`.
+    pub fn cell_counts(
+        &self,
+        kinds: &[Kind],
+        month: Month,
+        resolution: Resolution,
+    ) -> Vec<CellCount> {
+        let bounds = Bounds::new(month, None);
+        let mut pairs: Vec<(u64, u8)> = Vec::new();
+        for (index, kind) in kinds.iter().enumerate() {
+            let Some(columns) = self.by_kind.get(kind) else {
+                continue;
+            };
+            let event = kind.unit() == Unit::Event;
+            let part: Vec<(u64, u8)> = columns
+                .cell
+                .par_iter()
+                .zip(columns.from.par_iter().zip(&columns.to))
+                .with_min_len(1 << 14)
+                .filter_map(|(&cell, (&from, &to))| {
+                    if cell == 0 || !bounds.counts(from, to, event) {
+                        return None;
+                    }
+                    let parent = CellIndex::try_from(cell).ok()?.parent(resolution)?;
+                    Some((u64::from(parent), index as u8))
+                })
+                .collect();
+            pairs.extend(part);
+        }
+        pairs.par_sort_unstable();
+        let mut out: Vec<CellCount> = Vec::new();
+        for (cell, kind) in pairs {
+            match out.last_mut() {
+                Some(last) if u64::from(last.cell) == cell && last.kind == kind => last.count += 1,
+                _ => out.push(CellCount {
+                    cell: CellIndex::try_from(cell).expect("a parent of a valid cell"),
+                    kind,
+                    count: 1,
+                }),
+            }
+        }
+        out
+    }
+}
+
 /// The days that decide a month's figures.
 struct Bounds {
     as_of: Day,
@@ -148,6 +203,29 @@ struct Bounds {
 }
 
 impl Bounds {
+    /// The month's days, as of its last day or of `as_of` within it.
+    fn new(month: Month, as_of: Option<NaiveDate>) -> Bounds {
+        let previous = month.plus_months(-1);
+        let as_of = day(as_of.unwrap_or(month.last_day()));
+        Bounds {
+            as_of,
+            first: day(month.first_day()),
+            next: as_of + 1,
+            prev_as_of: day(previous.last_day()),
+            prev_first: day(previous.first_day()),
+        }
+    }
+
+    /// Whether a record is in the month's `count`.
+    #[inline]
+    fn counts(&self, from: Day, to: Day, event: bool) -> bool {
+        if event {
+            from >= self.first && from < self.next
+        } else {
+            from <= self.as_of && to > self.as_of
+        }
+    }
+
     /// Adds one record: the same rules as `sql/stats_by_division.sql`.
     #[inline]
     fn add(&self, c: &mut MonthCounts, from: Day, to: Day, event: bool) {

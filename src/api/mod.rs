@@ -6,6 +6,7 @@ pub mod error;
 pub mod openapi;
 pub mod params;
 mod routes;
+pub mod tile_sets;
 
 pub use error::ApiError;
 
@@ -24,8 +25,19 @@ use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-/// Bytes of encoded tiles kept in memory.
-const TILE_CACHE_BYTES: usize = 256 << 20;
+/// How the server serves, beyond its data.
+#[derive(Default)]
+pub struct ServeOptions {
+    /// Bytes of encoded tiles kept in memory (0 = no tile cache).
+    pub tile_cache_bytes: usize,
+    /// PMTiles archives served as tile sets, by set name.
+    pub archives: HashMap<String, crate::tiles::pmtiles::Archive>,
+}
+
+/// Hexagon aggregates and county coverage cells kept for reuse (each is a whole month's or
+/// county's computation; tiles cut from them are cached separately).
+const AGGREGATE_CACHE_ENTRIES: usize = 16;
+const COVERAGE_CACHE_ENTRIES: usize = 512;
 
 /// Facts about the loaded data, read once at start.
 #[derive(Debug, Clone)]
@@ -57,6 +69,9 @@ struct Inner {
     facilities: FacilityIndex,
     snapshot: Snapshot,
     tile_cache: crate::tiles::TileCache,
+    hex_cache: Mutex<lru::LruCache<String, Arc<crate::tiles::HexIndex>>>,
+    coverage_cache: Mutex<lru::LruCache<String, Arc<Vec<crate::tiles::CoverageCell>>>>,
+    archives: HashMap<String, Arc<crate::tiles::pmtiles::Archive>>,
     data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
@@ -66,7 +81,12 @@ struct Inner {
 impl AppState {
     /// Builds the state over an open store: the division tree, boundaries and facts are read
     /// once into memory.
-    pub fn new(store: Store, data: DataInfo, web_dir: PathBuf) -> Result<AppState, StoreError> {
+    pub fn new(
+        store: Store,
+        data: DataInfo,
+        web_dir: PathBuf,
+        options: ServeOptions,
+    ) -> Result<AppState, StoreError> {
         let registry = store.load_registry()?;
         let geometries = parse_geometry_texts(store.load_geometries()?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -81,7 +101,18 @@ impl AppState {
                 facts,
                 facilities,
                 snapshot,
-                tile_cache: crate::tiles::TileCache::new(TILE_CACHE_BYTES),
+                tile_cache: crate::tiles::TileCache::new(options.tile_cache_bytes),
+                hex_cache: Mutex::new(lru::LruCache::new(
+                    std::num::NonZeroUsize::new(AGGREGATE_CACHE_ENTRIES).expect("non-zero"),
+                )),
+                coverage_cache: Mutex::new(lru::LruCache::new(
+                    std::num::NonZeroUsize::new(COVERAGE_CACHE_ENTRIES).expect("non-zero"),
+                )),
+                archives: options
+                    .archives
+                    .into_iter()
+                    .map(|(name, a)| (name, Arc::new(a)))
+                    .collect(),
                 data,
                 web_dir,
                 boundary_cache: Mutex::default(),
@@ -92,6 +123,68 @@ impl AppState {
     /// The tile cache.
     pub fn tile_cache(&self) -> &crate::tiles::TileCache {
         &self.inner.tile_cache
+    }
+
+    /// A PMTiles archive served as tile set `name`.
+    pub fn archive(&self, name: &str) -> Option<&Arc<crate::tiles::pmtiles::Archive>> {
+        self.inner.archives.get(name)
+    }
+
+    /// Names of the served PMTiles archives.
+    pub fn archive_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.inner.archives.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The hexagon aggregate under `key`, made by `make` when not kept.
+    pub fn hex_index(
+        &self,
+        key: String,
+        make: impl FnOnce() -> crate::tiles::HexIndex,
+    ) -> Arc<crate::tiles::HexIndex> {
+        if let Some(hit) = self
+            .inner
+            .hex_cache
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(&key).cloned())
+        {
+            return hit;
+        }
+        // Made outside the lock: other aggregates stay available meanwhile.
+        let made = Arc::new(make());
+        if let Ok(mut cache) = self.inner.hex_cache.lock() {
+            cache.put(key, made.clone());
+        }
+        made
+    }
+
+    /// A county's coverage cells under `key`, made by `make` when not kept.
+    pub fn coverage_cells<E>(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Result<Vec<crate::tiles::CoverageCell>, E>,
+    ) -> Result<Arc<Vec<crate::tiles::CoverageCell>>, E> {
+        if let Some(hit) = self
+            .inner
+            .coverage_cache
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(&key).cloned())
+        {
+            return Ok(hit);
+        }
+        let made = Arc::new(make()?);
+        if let Ok(mut cache) = self.inner.coverage_cache.lock() {
+            cache.put(key, made.clone());
+        }
+        Ok(made)
+    }
+
+    /// Boundaries in lon/lat by code.
+    pub fn geometries(&self) -> &HashMap<DivisionCode, MultiPolygon<f64>> {
+        &self.inner.geometries
     }
 
     /// The records' intervals in memory.

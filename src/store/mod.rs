@@ -515,13 +515,13 @@ impl Store {
     pub fn for_each_interval(
         &self,
         kind: Kind,
-        mut f: impl FnMut(Option<u32>, i32, i32),
+        mut f: impl FnMut(Option<u32>, i32, i32, u64),
     ) -> Result<(), StoreError> {
         let conn = self.connection()?;
         let mut stmt = conn.prepare(INTERVALS_BY_KIND)?;
         let mut rows = stmt.query([kind.id()])?;
         while let Some(row) = rows.next()? {
-            f(row.get(0)?, row.get(1)?, row.get(2)?);
+            f(row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
         }
         Ok(())
     }

@@ -29,7 +29,7 @@ fn request(state: &AppState, raw_code: &str, params: &Params) -> Result<Coverage
 }
 
 /// The demand/supply/radius/date parameters, for `county`.
-fn shared_request(
+pub(crate) fn shared_request(
     state: &AppState,
     county: crate::domain::DivisionCode,
     params: &Params,

@@ -1,10 +1,10 @@
 //! Route handlers. Each parses and validates its parameters first (a bad one is a 400 before
 //! any work), then runs database work on the blocking pool.
 
-mod coverage;
+pub(super) mod coverage;
 mod divisions;
 mod objects;
-mod stats;
+pub(super) mod stats;
 mod tiles;
 
 use super::error::ApiError;
@@ -47,9 +47,9 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         ))
         .fallback(no_route);
     let tile_routes = Router::new()
-        .route("/tiles/division.json", get(tiles::division_tilejson))
-        .route("/tiles/division/{z}/{x}/{y_mvt}", get(tiles::division))
-        .route("/tiles/facility/{z}/{x}/{y_mvt}", get(tiles::facility))
+        .route("/tiles/{file}", get(tiles::tilejson))
+        .route("/tiles/styles/{file}", get(tiles::style))
+        .route("/tiles/{set}/{z}/{x}/{y_mvt}", get(tiles::tile))
         .route_layer(middleware::from_fn_with_state(
             state,
             super::caching::tile_etag,
@@ -60,6 +60,13 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .nest("/api/v1", api);
     if web_dir.join("index.html").is_file() {
         let index = ServeFile::new(web_dir.join("index.html"));
+        // Pages with their own paths; their assets are referenced from the site root.
+        let router = router
+            .route_service("/dashboard", ServeFile::new(web_dir.join("dashboard.html")))
+            .route_service(
+                "/county/{code}",
+                ServeFile::new(web_dir.join("county.html")),
+            );
         router.fallback_service(ServeDir::new(&web_dir).fallback(index))
     } else {
         router.fallback(web_missing)

@@ -17,12 +17,15 @@ const MAX_SERIES_MONTHS: i32 = 240;
 /// Most rows a ranking returns.
 const MAX_TOP: usize = 500;
 
-/// The statistics request shared by `/stats` and `/stats/top`: a month, or an as-of date
-/// (month to date), never both.
-fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiError> {
+/// The month asked for, or the as-of date (month to date) and its month, never both; the
+/// last month of data when neither is given.
+pub(crate) fn month_or_date(
+    state: &AppState,
+    params: &Params,
+) -> Result<(Month, Option<chrono::NaiveDate>), ApiError> {
     let month = month_in_data(state, params, "month")?;
     let date = params.date("date")?;
-    let (month, as_of) = match (month, date) {
+    Ok(match (month, date) {
         (Some(_), Some(_)) => return Err(ApiError::bad("date", "give month or date, not both")),
         (None, Some(date)) => {
             let month = Month::of(date);
@@ -39,7 +42,12 @@ fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiE
             (month, Some(date))
         }
         (month, None) => (month.unwrap_or(state.data().last_month), None),
-    };
+    })
+}
+
+/// The statistics request shared by `/stats` and `/stats/top`.
+fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiError> {
+    let (month, as_of) = month_or_date(state, params)?;
     Ok(StatsRequest {
         level: params.level("level")?.unwrap_or(Level::Province),
         parent: params.division("parent", state.registry())?,
@@ -50,7 +58,7 @@ fn stats_request(state: &AppState, params: &Params) -> Result<StatsRequest, ApiE
 }
 
 /// A month parameter, which must lie within the months the data covers.
-pub(super) fn month_in_data(
+pub(crate) fn month_in_data(
     state: &AppState,
     params: &Params,
     key: &str,

@@ -1,116 +1,195 @@
-//! Vector tiles over HTTP: `/tiles/division/{z}/{x}/{y}.mvt` and its TileJSON, outside
-//! `/api/v1` so tile clients get plain paths. Tiles come from the shared LRU tile cache when
-//! they can; responses carry a strong ETag and may be reused for five minutes.
+//! Vector tiles over HTTP: `/tiles/{set}/{z}/{x}/{y}.mvt` and `/tiles/{set}.json`
+//! (TileJSON 3.0), outside `/api/v1` so tile clients get plain paths. Sets are those of
+//! [`tile_sets`](crate::api::tile_sets) and any PMTiles archive given to `serve`. Computed
+//! tiles come from the shared LRU tile cache when they can; responses carry a strong ETag and
+//! may be reused for five minutes.
 
-use super::stats::month_in_data;
-use crate::analytics::{self, Measure, StatsRequest};
 use crate::api::error::ApiError;
 use crate::api::params::Params;
+use crate::api::tile_sets::{self, TileSet};
 use crate::api::AppState;
-use crate::domain::{DivisionCode, Month};
-use crate::tiles::{self, DivisionSource, TileId, TileKey, MAX_ZOOM};
+use crate::tiles::{TileId, TileKey, MAX_ZOOM};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
-use std::collections::HashMap;
-
-/// Query parameters of the division layer.
-const ALLOWED: &[&str] = &["kind", "month", "measure"];
+use serde_json::Value;
 
 /// Media type of an MVT tile.
 const MVT: &str = "application/vnd.mapbox-vector-tile";
 
-/// The statistic a request asks for, validated.
-struct Statistic {
-    kinds: Vec<crate::domain::Kind>,
-    month: Month,
-    measure: Measure,
-}
-
-fn statistic(state: &AppState, params: &Params) -> Result<Statistic, ApiError> {
-    let month = month_in_data(state, params, "month")?.unwrap_or(state.data().last_month);
-    let id = params.get("measure").unwrap_or("count");
-    let measure = Measure::from_id(id).ok_or_else(|| {
-        ApiError::bad(
-            "measure",
-            format!("unknown measure {id:?}; use count, rate or change"),
-        )
-    })?;
-    Ok(Statistic {
-        kinds: params.kinds("kind")?,
-        month,
-        measure,
-    })
-}
-
-/// A path segment as a whole number, else a 400 naming it.
-fn coordinate(name: &str, value: &str) -> Result<u32, ApiError> {
-    value
-        .parse::<u32>()
-        .ok()
-        .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| {
-            ApiError::bad(
-                name,
-                format!("{name} must be a whole number, got {value:?}"),
-            )
-        })
-}
-
-/// `GET /tiles/division/{z}/{x}/{y}.mvt`: the division layer with the statistic as `value`.
-pub(super) async fn division(
+/// `GET /tiles/{set}/{z}/{x}/{y}.mvt`: one tile of a computed set or of a served archive.
+pub(super) async fn tile(
     State(state): State<AppState>,
-    Path((z, x, y_mvt)): Path<(String, String, String)>,
+    Path((set, z, x, y_mvt)): Path<(String, String, String, String)>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref(), ALLOWED)?;
+    if let Some(archive) = state.archive(&set).cloned() {
+        Params::parse(query.as_deref(), &[])?;
+        let tile = tile_id(&z, &x, &y_mvt)?;
+        let stored = tokio::task::spawn_blocking(move || archive.get_compressed(tile))
+            .await?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(match stored {
+            None => StatusCode::NO_CONTENT.into_response(),
+            // Archives hold gzip tiles: pass them on as they are when the client takes gzip.
+            Some(gz) if accepts_gzip(&headers) => (
+                [
+                    (header::CONTENT_TYPE, MVT),
+                    (header::CONTENT_ENCODING, "gzip"),
+                ],
+                gz,
+            )
+                .into_response(),
+            Some(gz) => {
+                let mut mvt = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut mvt)
+                    .map_err(|e| ApiError::Internal(format!("archive tile: {e}")))?;
+                tile_response(&mvt)
+            }
+        });
+    }
+    let set = known_set(&state, &set)?;
+    let params = Params::parse(query.as_deref(), set.params())?;
     let tile = tile_id(&z, &x, &y_mvt)?;
-    let statistic = statistic(&state, &params)?;
-    let mut kinds: Vec<&str> = statistic.kinds.iter().map(|k| k.id()).collect();
-    kinds.sort_unstable();
+    let query = tile_sets::parse(&state, set, &params)?;
     let key = TileKey {
-        set: tiles::DIVISION_LAYER,
+        set: set.id(),
         z: tile.z,
         x: tile.x,
         y: tile.y,
-        params: format!(
-            "{}|{}|{:?}",
-            kinds.join(","),
-            statistic.month,
-            statistic.measure
-        ),
+        params: query.cache_params(),
         data_version: state.data().data_version.clone(),
     };
     let worker = state.clone();
     cached_tile(&state, key, move || {
-        let request = StatsRequest {
-            level: tiles::level_for_zoom(tile.z),
-            parent: None,
-            kinds: statistic.kinds,
-            month: statistic.month,
-            as_of: None,
-        };
-        let result = analytics::division_stats(
-            worker.snapshot(),
-            worker.registry(),
-            worker.all_facts(),
-            &request,
-        )?;
-        let values: HashMap<DivisionCode, f64> = result
-            .rows
-            .iter()
-            .filter_map(|r| Some((r.code, statistic.measure.value(r)?)))
-            .collect();
-        let source = DivisionSource {
-            registry: worker.registry(),
-            geometries: &worker.inner.geometries,
-            facts: worker.all_facts(),
-        };
-        Ok(tiles::division_tile(source, &values, tile))
+        tile_sets::render(&worker, &query, tile)
     })
     .await
+}
+
+/// The computed set named `name`, else a 404 listing what there is.
+fn known_set(state: &AppState, name: &str) -> Result<TileSet, ApiError> {
+    TileSet::from_id(name).ok_or_else(|| {
+        let mut sets: Vec<&str> = TileSet::ALL.iter().map(|s| s.id()).collect();
+        sets.extend(state.archive_names());
+        ApiError::not_found(
+            "set",
+            format!("no tile set {name:?}; sets: {}", sets.join(", ")),
+        )
+    })
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f64>().ok())
+                    == Some(0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// Styles shipped in `tiles/styles/`, by file name.
+const STYLES: &[(&str, &str)] = &[(
+    "shikong.json",
+    include_str!("../../../tiles/styles/shikong.json"),
+)];
+
+/// `GET /tiles/styles/{file}`: a MapLibre style with its source URLs made absolute for the
+/// requesting host (style sources must be absolute URLs).
+pub(super) async fn style(
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    Params::parse(query.as_deref(), &[])?;
+    let text = STYLES
+        .iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, text)| *text)
+        .ok_or_else(|| ApiError::not_found("style", format!("no style {file:?}")))?;
+    let mut style: Value =
+        serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("style: {e}")))?;
+    let origin = origin(&headers);
+    if let Some(sources) = style["sources"].as_object_mut() {
+        for source in sources.values_mut() {
+            if let Some(url) = source["url"].as_str().filter(|u| u.starts_with('/')) {
+                source["url"] = format!("{origin}{url}").into();
+            }
+        }
+    }
+    Ok(Json(style))
+}
+
+/// `scheme://host` of the request when the Host header is usable, else empty (relative).
+fn origin(headers: &HeaderMap) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .map(|host| {
+            let scheme = headers
+                .get("x-forwarded-proto")
+                .and_then(|h| h.to_str().ok())
+                .filter(|s| matches!(*s, "http" | "https"))
+                .unwrap_or("http");
+            format!("{scheme}://{host}")
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /tiles/{set}.json`: TileJSON 3.0.0 of a set (its query is checked and carried into
+/// the tile URL), or of a served archive (from its metadata).
+pub(super) async fn tilejson(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let name = file.strip_suffix(".json").ok_or_else(|| {
+        ApiError::not_found(
+            "set",
+            format!("{file:?}: TileJSON is at /tiles/{{set}}.json"),
+        )
+    })?;
+    // Absolute when the Host is known (clients resolve TileJSON URLs inconsistently).
+    let origin = origin(&headers);
+    if let Some(archive) = state.archive(name) {
+        Params::parse(query.as_deref(), &[])?;
+        let mut doc = archive.metadata.clone();
+        let b = &archive.bounds;
+        doc["tilejson"] = "3.0.0".into();
+        doc["scheme"] = "xyz".into();
+        doc["tiles"] = serde_json::json!([format!("{origin}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt")]);
+        doc["minzoom"] = b.min_zoom.into();
+        doc["maxzoom"] = b.max_zoom.into();
+        doc["bounds"] = serde_json::json!(b.bbox);
+        doc["center"] = serde_json::json!([b.center.0, b.center.1, b.center.2]);
+        return Ok(Json(doc));
+    }
+    let set = known_set(&state, name)?;
+    let params = Params::parse(query.as_deref(), set.params())?;
+    tile_sets::parse(&state, set, &params)?;
+    let suffix = query
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    Ok(Json(tile_sets::tilejson(
+        set.id(),
+        &[set],
+        format!("{origin}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt{suffix}"),
+    )))
 }
 
 /// The cached tile for `key`, or `make` run on the blocking pool and cached (empty = no
@@ -141,53 +220,6 @@ fn tile_response(tile: &[u8]) -> Response {
     }
 }
 
-/// `GET /tiles/division.json`: TileJSON 3.0.0 of the division layer; the query (kind, month,
-/// measure) is checked and carried into the tile URL.
-pub(super) async fn division_tilejson(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let params = Params::parse(query.as_deref(), ALLOWED)?;
-    statistic(&state, &params)?;
-    // Absolute when the Host is known (clients resolve TileJSON URLs inconsistently).
-    let origin = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
-        .map(|host| {
-            let scheme = headers
-                .get("x-forwarded-proto")
-                .and_then(|h| h.to_str().ok())
-                .filter(|s| matches!(*s, "http" | "https"))
-                .unwrap_or("http");
-            format!("{scheme}://{host}")
-        })
-        .unwrap_or_default();
-    let suffix = query
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    Ok(Json(json!({
-        "tilejson": "3.0.0",
-        "name": "shikong division",
-        "description": "行政区划 divisions with a statistic as `value`: provinces to z3, prefectures to z6, counties beyond",
-        "version": env!("CARGO_PKG_VERSION"),
-        "scheme": "xyz",
-        "tiles": [format!("{origin}/tiles/division/{{z}}/{{x}}/{{y}}.mvt{suffix}")],
-        "minzoom": 0,
-        "maxzoom": MAX_ZOOM,
-        "bounds": [73, 3, 136, 54],
-        "center": [104, 35, 3],
-        "vector_layers": [{
-            "id": tiles::DIVISION_LAYER,
-            "minzoom": 0,
-            "maxzoom": MAX_ZOOM,
-            "fields": {"code": "String", "name": "String", "level": "String", "value": "Number"},
-        }],
-    })))
-}
-
 /// Parses `{z}/{x}/{y}.mvt` path segments into a tile, each bad part a 400 naming it.
 fn tile_id(z: &str, x: &str, y_mvt: &str) -> Result<TileId, ApiError> {
     let y = y_mvt
@@ -210,38 +242,16 @@ fn tile_id(z: &str, x: &str, y_mvt: &str) -> Result<TileId, ApiError> {
     })
 }
 
-/// `GET /tiles/facility/{z}/{x}/{y}.mvt?kind=&date=`: facility points, clustered below z10.
-pub(super) async fn facility(
-    State(state): State<AppState>,
-    Path((z, x, y_mvt)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let params = Params::parse(query.as_deref(), &["kind", "date"])?;
-    let tile = tile_id(&z, &x, &y_mvt)?;
-    let kind = params.kind("kind")?;
-    if let Some(kind) = kind.filter(|k| !k.is_facility()) {
-        return Err(ApiError::bad(
-            "kind",
-            format!("{kind} is not a facility kind"),
-        ));
-    }
-    let date = params
-        .date("date")?
-        .unwrap_or(state.data().last_month.last_day());
-    let key = TileKey {
-        set: tiles::FACILITY_LAYER,
-        z: tile.z,
-        x: tile.x,
-        y: tile.y,
-        params: format!("{}|{date}", kind.map(|k| k.id()).unwrap_or("")),
-        data_version: state.data().data_version.clone(),
-    };
-    let worker = state.clone();
-    cached_tile(&state, key, move || {
-        let open = worker.facilities().all().iter().filter(|f| {
-            kind.is_none_or(|k| f.kind == k) && crate::analytics::facilities::open_on(f, date)
-        });
-        Ok(tiles::facility_tile(open, tile))
-    })
-    .await
+/// A path segment as a whole number, else a 400 naming it.
+fn coordinate(name: &str, value: &str) -> Result<u32, ApiError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|_| value.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| {
+            ApiError::bad(
+                name,
+                format!("{name} must be a whole number, got {value:?}"),
+            )
+        })
 }
