@@ -136,7 +136,8 @@ pub fn summary(
         radius_km,
         &DecayBands::three_zones(),
     )?;
-    let round = |x: f64| (x * 1e6).round() / 1e6;
+    // `+ 0.0` turns the -0.0 of empty sums into 0.
+    let round = |x: f64| (x * 1e6).round() / 1e6 + 0.0;
     let keys = h3_keys(&inputs.demand, CELL_RESOLUTION)?;
     let covered: Vec<f64> = radius
         .covered
@@ -167,7 +168,7 @@ pub fn summary(
     let summary = CoverageSummary {
         demand: n,
         facilities: inputs.supply.len(),
-        capacity: inputs.supply.iter().map(|s| s.capacity).sum(),
+        capacity: inputs.supply.iter().map(|s| s.capacity).sum::<f64>() + 0.0,
         radius_coverage: round(radius.share),
         capacity_coverage: round(capacity.share),
         accessibility_mean: if n > 0 {

@@ -323,12 +323,14 @@ fn total_weight(points: &[DemandPoint], mut take: impl FnMut(usize) -> bool) -> 
         .enumerate()
         .filter(|&(i, _)| take(i))
         .map(|(_, p)| p.weight)
-        .sum()
+        // An empty f64 sum is -0.0; `+ 0.0` makes it the 0 users expect to read.
+        .sum::<f64>()
+        + 0.0
 }
 
 fn share(part: f64, total: f64) -> f64 {
     if total > 0.0 {
-        part / total
+        part / total + 0.0
     } else {
         0.0
     }
