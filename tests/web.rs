@@ -1,28 +1,45 @@
 //! The web front end in a real headless Chromium (Debian `chromium`, driven by npm
-//! `playwright-core`) against the real server: the page loads with no console errors and no
-//! request to any other host, the map renders the province choropleth, the kind switch works.
-//! Saves `target/screenshots/map.png`. Needs `bash .ci/web-build` and chromium (`.ci/run`).
+//! `playwright-core`) against the real server: each page loads with no console errors and no
+//! request to any other host, renders real tiles and charts, and its controls work.
+//! Saves screenshots under `target/screenshots/`. Needs `bash .ci/web-build` and chromium
+//! (`.ci/run` installs both).
 
 mod common;
 
 use std::process::Command;
 
-#[test]
-fn map_page_renders_in_headless_chromium() {
+/// Runs one browser script against a fresh server and requires its `N passed, 0 failed`.
+fn browser_test(script: &str, args: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let server = common::Server::start(&dir.path().join("data"), 60_000);
-    let script = common::repo_root().join("tests/web/smoke.mjs");
+    let script = common::repo_root().join("tests/web").join(script);
     let output = Command::new("node")
-        .arg(script)
+        .arg(&script)
         .arg(&server.base)
+        .args(args)
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{stdout}\n{stderr}");
-    assert!(output.status.success(), "browser smoke test failed");
+    assert!(output.status.success(), "{} failed", script.display());
     assert!(
-        stdout.lines().any(|l| l.trim().ends_with("0 failed")),
+        stdout.lines().any(|l| l.trim().ends_with(" 0 failed")),
         "no summary line"
     );
+}
+
+#[test]
+fn map_page_renders_in_headless_chromium() {
+    browser_test("smoke.mjs", &[]);
+}
+
+#[test]
+fn county_page_renders_in_headless_chromium() {
+    browser_test("county.mjs", &[]);
+}
+
+#[test]
+fn dashboard_renders_in_headless_chromium() {
+    browser_test("dashboard.mjs", &[]);
 }
