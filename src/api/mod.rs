@@ -39,6 +39,43 @@ pub struct ServeOptions {
 const AGGREGATE_CACHE_ENTRIES: usize = 16;
 const COVERAGE_CACHE_ENTRIES: usize = 512;
 
+/// A small LRU of computed values by key, shared across requests. Values are made outside
+/// the lock, so a slow computation never blocks readers of other keys (two requests for the
+/// same new key may both compute it; the second result replaces the first).
+struct Memo<V> {
+    entries: Mutex<lru::LruCache<String, Arc<V>>>,
+}
+
+impl<V> Memo<V> {
+    fn new(capacity: usize) -> Memo<V> {
+        Memo {
+            entries: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(capacity.max(1)).expect("non-zero"),
+            )),
+        }
+    }
+
+    fn get_or_make<E>(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E> {
+        if let Some(hit) = self
+            .entries
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(&key).cloned())
+        {
+            return Ok(hit);
+        }
+        let made = Arc::new(make()?);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.put(key, made.clone());
+        }
+        Ok(made)
+    }
+}
+
 /// Facts about the loaded data, read once at start.
 #[derive(Debug, Clone)]
 pub struct DataInfo {
@@ -69,8 +106,12 @@ struct Inner {
     facilities: FacilityIndex,
     snapshot: Snapshot,
     tile_cache: crate::tiles::TileCache,
-    hex_cache: Mutex<lru::LruCache<String, Arc<crate::tiles::HexIndex>>>,
-    coverage_cache: Mutex<lru::LruCache<String, Arc<Vec<crate::tiles::CoverageCell>>>>,
+    hex_indexes: Memo<crate::tiles::HexIndex>,
+    coverage_cells: Memo<Vec<crate::tiles::CoverageCell>>,
+    division_values: Memo<HashMap<DivisionCode, f64>>,
+    /// Boundaries simplified for each zoom up to [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`],
+    /// made on first use.
+    zoom_geometries: Vec<std::sync::OnceLock<HashMap<DivisionCode, MultiPolygon<f64>>>>,
     archives: HashMap<String, Arc<crate::tiles::pmtiles::Archive>>,
     data: DataInfo,
     web_dir: PathBuf,
@@ -102,12 +143,12 @@ impl AppState {
                 facilities,
                 snapshot,
                 tile_cache: crate::tiles::TileCache::new(options.tile_cache_bytes),
-                hex_cache: Mutex::new(lru::LruCache::new(
-                    std::num::NonZeroUsize::new(AGGREGATE_CACHE_ENTRIES).expect("non-zero"),
-                )),
-                coverage_cache: Mutex::new(lru::LruCache::new(
-                    std::num::NonZeroUsize::new(COVERAGE_CACHE_ENTRIES).expect("non-zero"),
-                )),
+                hex_indexes: Memo::new(AGGREGATE_CACHE_ENTRIES),
+                coverage_cells: Memo::new(COVERAGE_CACHE_ENTRIES),
+                division_values: Memo::new(AGGREGATE_CACHE_ENTRIES),
+                zoom_geometries: (0..=crate::tiles::division::PRESIMPLIFY_MAX_ZOOM)
+                    .map(|_| std::sync::OnceLock::new())
+                    .collect(),
                 archives: options
                     .archives
                     .into_iter()
@@ -143,21 +184,14 @@ impl AppState {
         key: String,
         make: impl FnOnce() -> crate::tiles::HexIndex,
     ) -> Arc<crate::tiles::HexIndex> {
-        if let Some(hit) = self
+        match self
             .inner
-            .hex_cache
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(&key).cloned())
+            .hex_indexes
+            .get_or_make(key, || Ok::<_, std::convert::Infallible>(make()))
         {
-            return hit;
+            Ok(index) => index,
+            Err(never) => match never {},
         }
-        // Made outside the lock: other aggregates stay available meanwhile.
-        let made = Arc::new(make());
-        if let Ok(mut cache) = self.inner.hex_cache.lock() {
-            cache.put(key, made.clone());
-        }
-        made
     }
 
     /// A county's coverage cells under `key`, made by `make` when not kept.
@@ -166,20 +200,28 @@ impl AppState {
         key: String,
         make: impl FnOnce() -> Result<Vec<crate::tiles::CoverageCell>, E>,
     ) -> Result<Arc<Vec<crate::tiles::CoverageCell>>, E> {
-        if let Some(hit) = self
-            .inner
-            .coverage_cache
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(&key).cloned())
-        {
-            return Ok(hit);
+        self.inner.coverage_cells.get_or_make(key, make)
+    }
+
+    /// A statistic per division under `key` (one per query and level: every tile of the
+    /// level shares it), made by `make` when not kept.
+    pub fn division_values<E>(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Result<HashMap<DivisionCode, f64>, E>,
+    ) -> Result<Arc<HashMap<DivisionCode, f64>>, E> {
+        self.inner.division_values.get_or_make(key, make)
+    }
+
+    /// Boundaries as drawn at zoom `z`: simplified once per zoom below the pixel size up to
+    /// [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`], full beyond.
+    pub fn geometries_for_zoom(&self, z: u8) -> &HashMap<DivisionCode, MultiPolygon<f64>> {
+        match self.inner.zoom_geometries.get(usize::from(z)) {
+            Some(cell) => cell.get_or_init(|| {
+                crate::tiles::division::simplify_for_zoom(&self.inner.geometries, z)
+            }),
+            None => &self.inner.geometries,
         }
-        let made = Arc::new(make()?);
-        if let Ok(mut cache) = self.inner.coverage_cache.lock() {
-            cache.put(key, made.clone());
-        }
-        Ok(made)
     }
 
     /// Boundaries in lon/lat by code.

@@ -15,7 +15,6 @@ use crate::tiles::{self, CoverageCell, DivisionSource, HexIndex, TileId, MAX_ZOO
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// China's bounds (west, south, east, north), with the South China Sea islands.
 pub const CHINA_BOUNDS: [f64; 4] = [73.0, 3.0, 136.0, 54.0];
@@ -260,27 +259,35 @@ pub fn render(
             as_of,
             measure,
         } => {
-            let request = StatsRequest {
-                level: tiles::level_for_zoom(tile.z),
-                parent: None,
-                kinds: kinds.clone(),
-                month: *month,
-                as_of: *as_of,
-            };
-            let result = analytics::division_stats(
-                state.snapshot(),
-                state.registry(),
-                state.all_facts(),
-                &request,
-            )?;
-            let values: HashMap<DivisionCode, f64> = result
-                .rows
-                .iter()
-                .filter_map(|r| Some((r.code, measure.value(r)?)))
-                .collect();
+            let level = tiles::level_for_zoom(tile.z);
+            let key = format!(
+                "{}|{level:?}|{}",
+                query.cache_params(),
+                state.data().data_version
+            );
+            let values = state.division_values(key, || -> Result<_, ApiError> {
+                let request = StatsRequest {
+                    level,
+                    parent: None,
+                    kinds: kinds.clone(),
+                    month: *month,
+                    as_of: *as_of,
+                };
+                let result = analytics::division_stats(
+                    state.snapshot(),
+                    state.registry(),
+                    state.all_facts(),
+                    &request,
+                )?;
+                Ok(result
+                    .rows
+                    .iter()
+                    .filter_map(|r| Some((r.code, measure.value(r)?)))
+                    .collect())
+            })?;
             let source = DivisionSource {
                 registry: state.registry(),
-                geometries: state.geometries(),
+                geometries: state.geometries_for_zoom(tile.z),
                 facts: state.all_facts(),
             };
             Ok(tiles::division_tile(source, &values, tile))

@@ -23,6 +23,27 @@ pub struct DivisionSource<'a> {
     pub facts: &'a HashMap<DivisionCode, DivisionFacts>,
 }
 
+/// Highest zoom whose boundaries are simplified once and kept (beyond it a tile covers so
+/// little that projecting the full boundary is cheap).
+pub const PRESIMPLIFY_MAX_ZOOM: u8 = 9;
+
+/// Boundaries simplified for zoom `z`: Douglas–Peucker in degrees with a tolerance of one
+/// tile unit at the equator (Web Mercator stretches it to at most 1.7 units at China's
+/// northern border), well inside the per-tile simplification of [`super::geometry`], so the
+/// drawn shape stays within a pixel of the boundary. Only the level drawn at `z` matters, but
+/// simplifying all is cheap and keeps the map simple.
+pub fn simplify_for_zoom(
+    geometries: &HashMap<DivisionCode, MultiPolygon<f64>>,
+    z: u8,
+) -> HashMap<DivisionCode, MultiPolygon<f64>> {
+    use geo::Simplify;
+    let tolerance = 360.0 / (f64::from(super::mvt::EXTENT) * f64::from(1u32 << z));
+    geometries
+        .par_iter()
+        .map(|(code, g)| (*code, g.simplify(tolerance)))
+        .collect()
+}
+
 /// The partition level drawn at zoom `z`: provinces to z3, prefectures to z6, then counties.
 pub const fn level_for_zoom(z: u8) -> Level {
     match z {
