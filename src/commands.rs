@@ -54,6 +54,15 @@ pub fn serve(config: &Config) -> Result<()> {
         tracing::warn!(dir = %config.web_dir.display(), "web front end not built; serving the API only");
     }
     let state = open_state(config, options)?;
+    // Boundaries simplified per zoom are made once; make them now, in the background, rather
+    // than on the first request at each zoom (≈0.5 s each).
+    let warm = state.clone();
+    std::thread::spawn(move || {
+        for z in 0..=tiles::division::PRESIMPLIFY_MAX_ZOOM {
+            warm.geometries_for_zoom(z);
+        }
+        tracing::debug!("boundaries simplified for every zoom band");
+    });
     let addr = SocketAddr::new(config.bind, config.port);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -85,8 +85,16 @@ report() { # $1 = label
     END { printf "%-10s p50 %-9s p99 %-9s %s req/s%s\n", label, p50, p99, rps, (bad ? "  non-2xx: " bad : "") }' "$work/wrk.txt"
 }
 
-# Hex aggregates are per month, not per tile: warm them once so "uncached" measures tiles.
-while read -r p; do curl -s -o /dev/null "http://127.0.0.1:$port$p"; done < <(grep hex "$work/paths.txt" | head -5)
+# Hex aggregates are per month and resolution, not per tile (like the stats snapshot): build
+# them once per zoom so that "uncached" measures making tiles.
+# The server simplifies boundaries per zoom band in the background after start; wait for it
+# the same way (one division tile per zoom).
+for z in 6 7 8 9 10; do
+  for set in hex division; do
+    p="$(grep -m1 "^/tiles/$set/$z/" "$work/paths.txt" || true)"
+    [ -n "$p" ] && curl -s -o /dev/null "http://127.0.0.1:$port$p"
+  done
+done
 echo "== $(wc -l <"$work/paths.txt") tiles, $connections connections, $duration, $(nproc) cores, $records records"
 report uncached
 kill %1; wait 2>/dev/null || true
