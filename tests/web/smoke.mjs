@@ -568,6 +568,10 @@ async function run() {
         p5.rows.some((r) => r.code === SEARCH.code),
       `${options.length} options (${options.slice(0, 3).map((o) => o.text).join('; ')}), crumbs [${p5.crumbs.join(' › ')}]`,
     );
+    const countyHref = await page.getAttribute('#county-link', 'href').catch(() => null);
+    check(`a county links to its coverage page`, countyHref === `/county/${SEARCH.code}`, String(countyHref));
+    const dashboardHref = await page.getAttribute('a.nav-link', 'href').catch(() => null);
+    check('the map links to the dashboard', dashboardHref === '/dashboard', String(dashboardHref));
     // …and by code
     await page.fill('#search', PROVINCE.code);
     await page.waitForSelector(`#search-results [data-code="${PROVINCE.code}"]`, { timeout: 10_000 }).catch(() => {});

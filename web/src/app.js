@@ -93,6 +93,8 @@ const STRINGS = {
     breadcrumbLabel: '区划层级',
     country: '全国',
     share: '复制链接',
+    dashboardLink: '一屏管理',
+    coverageLink: '服务覆盖分析 ›',
     shareTitle: '复制当前视图的链接',
     shareUrl: '分享链接',
     copied: '链接已复制，可直接分享',
@@ -176,6 +178,8 @@ const STRINGS = {
     breadcrumbLabel: 'Division path',
     country: 'China',
     share: 'Copy link',
+    dashboardLink: 'Dashboard',
+    coverageLink: 'Coverage analysis ›',
     shareTitle: 'Copy a link to this view',
     shareUrl: 'Share link',
     copied: 'Link copied',
@@ -1232,6 +1236,17 @@ function renderBreadcrumb() {
       return li;
     }),
   );
+  // A county-level unit links to its coverage page.
+  if (state.detail?.is_leaf && state.detail.code) {
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.className = 'crumb-link';
+    a.id = 'county-link';
+    a.href = `/county/${encodeURIComponent(state.detail.code)}`;
+    a.textContent = t('coverageLink');
+    li.append(a);
+    el.crumbs.append(li);
+  }
 }
 
 // ---------------------------------------------------------------------------
