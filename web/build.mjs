@@ -9,6 +9,7 @@
 // Usage: node build.mjs   (or: npm run build)
 
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +113,14 @@ for (const f of ECHARTS_FILES) {
   let data = readFileSync(from);
   if (f.stripSourceMap) data = stripSourceMapComment(data);
   write(join(distDir, 'vendor', f.to), data);
+}
+
+// A gzip copy next to every script, stylesheet and page (the server sends it to clients
+// that accept gzip). Level 9 and no timestamp in the header: deterministic output.
+for (const w of [...written]) {
+  if (!/\.(m?js|css|html|svg|json)$/.test(w.path)) continue;
+  const full = join(webDir, w.path);
+  write(`${full}.gz`, gzipSync(readFileSync(full), { level: 9 }));
 }
 
 const width = Math.max(...written.map((w) => w.path.length));

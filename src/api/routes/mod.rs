@@ -59,15 +59,20 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
         .merge(tile_routes)
         .nest("/api/v1", api);
     if web_dir.join("index.html").is_file() {
-        let index = ServeFile::new(web_dir.join("index.html"));
+        let index = ServeFile::new(web_dir.join("index.html")).precompressed_gzip();
         // Pages with their own paths; their assets are referenced from the site root.
         let router = router
-            .route_service("/dashboard", ServeFile::new(web_dir.join("dashboard.html")))
+            .route_service(
+                "/dashboard",
+                ServeFile::new(web_dir.join("dashboard.html")).precompressed_gzip(),
+            )
             .route_service(
                 "/county/{code}",
-                ServeFile::new(web_dir.join("county.html")),
+                ServeFile::new(web_dir.join("county.html")).precompressed_gzip(),
             );
-        router.fallback_service(ServeDir::new(&web_dir).fallback(index))
+        // The build writes a gzip copy of each script and stylesheet: sent as is to clients
+        // that take gzip, instead of compressing ~1 MB of MapLibre on every first visit.
+        router.fallback_service(ServeDir::new(&web_dir).precompressed_gzip().fallback(index))
     } else {
         router.fallback(web_missing)
     }
