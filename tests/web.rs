@@ -8,8 +8,14 @@ mod common;
 
 use std::process::Command;
 
+/// One browser at a time: two software-rendered Chromiums on two cores starve each other's
+/// render loops, which measures the machine rather than the page.
+static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs one browser script against a fresh server and requires its `N passed, 0 failed`.
 fn browser_test(script: &str, args: &[&str]) {
+    // Taken before the server starts, so no database build competes with a browser either.
+    let _one_at_a_time = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let server = common::Server::start(&dir.path().join("data"), 60_000);
     let script = common::repo_root().join("tests/web").join(script);

@@ -269,7 +269,19 @@ async function compareKpis(cards, month, meta, scope = { level: 'province' }) {
  * The values the map draws (from the division tiles) equal the API's figures
  * for the kind, month and measure the page says it shows.
  */
+/** The map's values against the API, retried for up to 10 s: the map may draw the new
+ *  tiles a few frames after the page reports the view (slower under load); a map that never
+ *  shows them still fails. */
 async function mapMatchesApi(page) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const result = await mapMatchesApiOnce(page);
+    if (result.ok || Date.now() > deadline) return result;
+    await page.waitForTimeout(250);
+  }
+}
+
+async function mapMatchesApiOnce(page) {
   const view = await page.evaluate(() => document.body.dataset.view ?? '');
   const [month, kind, measure] = view.split('|');
   const drawn = await page.evaluate((layer) => {

@@ -420,9 +420,11 @@ async function run() {
     const months = await page.evaluate(() => ({
       n: Number(document.getElementById('month-slider').max) + 1,
     }));
-    await page.keyboard.press('End'); // slider still focused: the last month
+    await page.focus('#month-slider');
+    await page.keyboard.press('End'); // the last month
     await waitView(page, '(v, a) => v.month > a', v2.month);
     const lastMonth = (await view(page)).month;
+    await page.focus('#month-slider');
     await page.keyboard.press('ArrowLeft');
     const secondLast = (await waitView(page, '(v, a) => v.month < a', lastMonth)) ? (await view(page)).month : null;
     await page.click('#play');

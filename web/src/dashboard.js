@@ -1207,6 +1207,21 @@ function fillExpression(classes, uncovered = []) {
   return ['match', ['to-string', ['get', 'code']], uncovered, NO_DATA_COLOR, expr];
 }
 
+/** Replaces the division source with one on `url`, re-adding its layers in place. */
+function swapTiles(m, url) {
+  const style = m.getStyle();
+  const layers = style.layers;
+  const ours = layers
+    .map((layer, i) => ({ layer, next: layers.slice(i + 1).find((l) => l.source !== SOURCE)?.id }))
+    .filter(({ layer }) => layer.source === SOURCE);
+  const spec = { ...style.sources[SOURCE], tiles: [url] };
+  delete spec.url;
+  for (const { layer } of ours) m.removeLayer(layer.id);
+  m.removeSource(SOURCE);
+  m.addSource(SOURCE, spec);
+  for (const { layer, next } of ours) m.addLayer(layer, next && m.getLayer(next) ? next : undefined);
+}
+
 /** Points the map at the tiles of the current selection and recolours it. */
 function renderMap() {
   if (!map) {
@@ -1219,15 +1234,14 @@ function renderMap() {
   const values = rankedRows().map((r) => measureValue(r, state.measure));
   state.classes = mapClasses(values, state.measure);
   const fill = fillExpression(state.classes, uncoveredCodes());
-  // Paint first, tiles second: in MapLibre 6.17 a data-driven paint change
-  // made right after setTiles() re-lays out the old tiles and the new ones are
-  // never fetched.
-  for (const m of maps) m.setPaintProperty(LAYER_FILL, 'fill-color', fill);
-  if (inset?.getLayer(ISLANDS)) inset.setPaintProperty(ISLANDS, 'circle-color', islandColor());
+  // New tiles come in through a new source, not setTiles(): in MapLibre 6.17 a
+  // data-driven paint change near setTiles() can keep the old tiles on screen.
   if (key !== mapTilesKey) {
     mapTilesKey = key;
-    for (const m of maps) m.getSource(SOURCE).setTiles([tileUrl(state.rankKind, state.month, state.measure)]);
+    for (const m of maps) swapTiles(m, tileUrl(state.rankKind, state.month, state.measure));
   }
+  for (const m of maps) m.setPaintProperty(LAYER_FILL, 'fill-color', fill);
+  if (inset?.getLayer(ISLANDS)) inset.setPaintProperty(ISLANDS, 'circle-color', islandColor());
   renderLegend();
   el.mapTip.hidden = true;
 }
