@@ -245,11 +245,7 @@ fn facility_tiles_hold_the_open_facilities() {
         facility["lon"].as_f64().unwrap(),
         facility["lat"].as_f64().unwrap(),
     );
-    let n = 1024.0;
-    let x = ((lon + 180.0) / 360.0 * n).floor() as u32;
-    let lat_rad = lat.to_radians();
-    let y = ((1.0 - (lat_rad.tan() + 1.0 / lat_rad.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
-        .floor() as u32;
+    let (x, y) = tile_of(10, lon, lat);
     let (status, bytes) = get_bytes(&format!(
         "{base}/tiles/facility/10/{x}/{y}.mvt?kind=elderly_care"
     ));

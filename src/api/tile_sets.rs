@@ -319,23 +319,20 @@ pub fn render(
                 return Ok(None);
             }
             let bounds = tile.bounds_lonlat(tiles::geometry::BUFFER);
+            let cache_params = query.cache_params();
             let counties: Vec<DivisionCode> = state
                 .registry()
                 .leaves()
                 .map(|d| d.code)
                 .filter(|code| {
-                    state.facts(*code).is_some_and(|f| {
-                        let [x0, y0, x1, y1] = f.bbox;
-                        x0 <= bounds.max().x
-                            && x1 >= bounds.min().x
-                            && y0 <= bounds.max().y
-                            && y1 >= bounds.min().y
-                    })
+                    state
+                        .facts(*code)
+                        .is_some_and(|f| tiles::geometry::bbox_meets(f.bbox, &bounds))
                 })
                 .collect();
             let per_county: Vec<std::sync::Arc<Vec<CoverageCell>>> = counties
                 .par_iter()
-                .map(|&county| county_cells(state, request, *min_demand, county))
+                .map(|&county| county_cells(state, request, *min_demand, &cache_params, county))
                 .collect::<Result<_, _>>()?;
             let cells: Vec<CoverageCell> =
                 per_county.iter().flat_map(|c| c.iter().cloned()).collect();
@@ -344,30 +341,20 @@ pub fn render(
     }
 }
 
-/// One county's coverage cells, from the coverage cache or computed.
+/// One county's coverage cells, from the coverage cache (keyed by the county and the
+/// query's `cache_params`) or computed.
 fn county_cells(
     state: &AppState,
     request: &CoverageRequest,
     min_demand: f64,
+    cache_params: &str,
     county: DivisionCode,
 ) -> Result<std::sync::Arc<Vec<CoverageCell>>, ApiError> {
     let request = CoverageRequest {
         county,
         ..request.clone()
     };
-    let key = format!(
-        "{county}|{}|{}|{}|{}|{min_demand}|{}",
-        request
-            .kinds
-            .iter()
-            .map(|k| k.id())
-            .collect::<Vec<_>>()
-            .join(","),
-        request.facility_kind.id(),
-        request.radius_km,
-        request.date,
-        state.data().data_version
-    );
+    let key = format!("{county}|{cache_params}|{}", state.data().data_version);
     state.coverage_cells(key, || -> Result<Vec<CoverageCell>, ApiError> {
         let bbox = state
             .facts(county)

@@ -1,7 +1,7 @@
 //! The `division` layer: the partition of the zoom's level, one polygon feature per
 //! division meeting the tile, with its code, name, level and the statistic's value.
 
-use super::geometry::{tile_rings, TileId, BUFFER};
+use super::geometry::{bbox_meets, tile_rings, TileId, BUFFER};
 use super::mvt::{encode_tile, polygon_commands, Layer, Value};
 use crate::domain::{DivisionCode, Level, Registry};
 use crate::store::DivisionFacts;
@@ -67,13 +67,10 @@ pub fn division_tile(
         .partition(level, None)
         .into_iter()
         .filter(|code| {
-            source.facts.get(code).is_none_or(|f| {
-                let [x0, y0, x1, y1] = f.bbox;
-                x0 <= bounds.max().x
-                    && x1 >= bounds.min().x
-                    && y0 <= bounds.max().y
-                    && y1 >= bounds.min().y
-            })
+            source
+                .facts
+                .get(code)
+                .is_none_or(|f| bbox_meets(f.bbox, &bounds))
         })
         .collect();
     // Projection, simplification and clipping are the work: spread them over the cores.

@@ -73,6 +73,12 @@ impl TileId {
     }
 }
 
+/// Whether a lon/lat bounding box `[west, south, east, north]` meets `bounds`.
+pub fn bbox_meets(bbox: [f64; 4], bounds: &Rect<f64>) -> bool {
+    let [x0, y0, x1, y1] = bbox;
+    x0 <= bounds.max().x && x1 >= bounds.min().x && y0 <= bounds.max().y && y1 >= bounds.min().y
+}
+
 /// Tolerance of Douglas–Peucker simplification, in tile units: below one screen pixel
 /// (a 512 px tile shows 8 units per pixel), so shapes keep their look at every zoom.
 const SIMPLIFY_UNITS: f64 = 4.0;

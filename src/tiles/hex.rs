@@ -11,7 +11,6 @@ use crate::domain::Kind;
 use geo::{LineString, MultiPolygon, Polygon};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
-use std::f64::consts::PI;
 
 /// Name of the layer in the tile and in TileJSON.
 pub const LAYER: &str = "hex";
@@ -54,11 +53,9 @@ pub struct HexIndex {
 
 /// World Mercator (0..1, y down) of lon/lat degrees.
 pub(super) fn mercator(lon: f64, lat: f64) -> (f64, f64) {
-    let phi = lat.clamp(-85.0511, 85.0511).to_radians();
-    (
-        (lon + 180.0) / 360.0,
-        (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / PI) / 2.0,
-    )
+    const WORLD: TileId = TileId { z: 0, x: 0, y: 0 };
+    let p = WORLD.project(lon, lat);
+    (p.x / f64::from(EXTENT), p.y / f64::from(EXTENT))
 }
 
 impl HexIndex {
