@@ -54,16 +54,65 @@ CREATE TABLE IF NOT EXISTS division_code_changes (
     PRIMARY KEY (old_code, new_code, effective_date)
 );
 
--- Every load of records: generated, ingested or imported.
+-- The batch ledger: every load of records (generated, ingested or imported), whether it
+-- landed or not. A batch lands whole (one transaction) or not at all.
 CREATE TABLE IF NOT EXISTS batches (
     batch_id      UBIGINT PRIMARY KEY,
-    source        VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,  -- synthetic | cli | api
     description   VARCHAR,
+    kind          VARCHAR,
+    province_code INTEGER,           -- the declaring province of an ingested slice
+    month         VARCHAR,           -- the slice's month (YYYY-MM), if declared
+    file_name     VARCHAR,
+    format        VARCHAR,
+    encoding      VARCHAR,
+    datum         VARCHAR,
+    rows_total    UBIGINT NOT NULL,
     rows_accepted UBIGINT NOT NULL,
     rows_rejected UBIGINT NOT NULL,
+    rows_flagged  UBIGINT NOT NULL,
+    checksum      VARCHAR,           -- SHA-256 of the file's bytes
+    status        VARCHAR NOT NULL,  -- running | committed | rejected | replaced | interrupted
+    replaced_by   UBIGINT,
+    created_by    VARCHAR NOT NULL,
+    created_at    TIMESTAMP NOT NULL,
+    finished_at   TIMESTAMP
+);
+
+-- Every rejected row and every finding of a batch (问题数据反馈). Values of personal fields
+-- are masked before they get here.
+CREATE TABLE IF NOT EXISTS batch_problems (
+    batch_id      UBIGINT NOT NULL,
+    line          UBIGINT NOT NULL,  -- 0: the file as a whole
+    field         VARCHAR NOT NULL,
+    value         VARCHAR NOT NULL,
+    code          VARCHAR NOT NULL,
+    severity      VARCHAR NOT NULL,  -- error | finding
+    detail        VARCHAR NOT NULL,
+    declared_code INTEGER
+);
+
+-- Counts a province declares for a kind and month (部省对账), with an optional
+-- order-independent checksum of the records' hashed ID numbers.
+CREATE TABLE IF NOT EXISTS declarations (
+    province_code INTEGER NOT NULL,
+    kind          VARCHAR NOT NULL,
+    month         VARCHAR NOT NULL,
+    declared      UBIGINT NOT NULL,
     checksum      VARCHAR,
-    status        VARCHAR NOT NULL,  -- committed | failed
-    created_at    TIMESTAMP NOT NULL
+    declared_by   VARCHAR NOT NULL,
+    declared_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (province_code, kind, month)
+);
+
+-- Reference lists uploaded for comparison (e.g. a death register): hashed ID numbers with a
+-- date.
+CREATE TABLE IF NOT EXISTS reference_lists (
+    list_id       UBIGINT NOT NULL,
+    name          VARCHAR NOT NULL,
+    person_hash   VARCHAR NOT NULL,
+    person_masked VARCHAR NOT NULL,
+    event_date    DATE NOT NULL
 );
 
 -- People, organizations and events (服务对象). Raw ID numbers are never stored: only an

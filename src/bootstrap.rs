@@ -37,8 +37,28 @@ pub fn ensure_database(config: &Config) -> Result<Store> {
             current &= store.meta(key)?.as_deref() == Some(value.as_str());
         }
         if current {
+            let interrupted = store.mark_interrupted()?;
+            if !interrupted.is_empty() {
+                tracing::warn!(
+                    ?interrupted,
+                    "batches interrupted by a stopped process: none of their rows landed"
+                );
+            }
             return Ok(store);
         }
+        let ingested = store
+            .batches(None, None, u64::MAX)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|b| b.source != "synthetic" && b.status == "committed")
+            .count();
+        anyhow::ensure!(
+            ingested == 0,
+            "database {} holds {ingested} ingested batches but was built with other settings \
+             (records/seed/schema); refusing to rebuild it over them. Use the settings it was built \
+             with, another --data-dir, or `shikong init --force` to discard it.",
+            path.display()
+        );
         tracing::warn!(path = %path.display(), "database was built with other settings; rebuilding");
         drop(store);
     }
@@ -63,6 +83,7 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
     let store = Store::open(&building)?;
     store.write_kinds()?;
     store.write_divisions(&boundaries.registry, &rows)?;
+    store.write_code_changes(&datasets::code_changes().map_err(anyhow::Error::msg)?)?;
 
     let step = spinner("建立空间索引 building the county index");
     let index = CountyIndex::build(leaf_geometries(

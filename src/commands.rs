@@ -2,10 +2,9 @@
 
 use crate::api::params::Params;
 use crate::api::tile_sets::{self, TileQuery, TileSet};
-use crate::api::{self, AppState, DataInfo, ServeOptions};
+use crate::api::{self, AppState, ServeOptions};
 use crate::bootstrap;
 use crate::config::Config;
-use crate::domain::Month;
 use crate::spatial::CountyIndex;
 use crate::store::Store;
 use crate::tiles::pmtiles::{self, Archive};
@@ -49,6 +48,7 @@ pub fn serve(config: &Config) -> Result<()> {
     let options = ServeOptions {
         tile_cache_bytes: usize::try_from(config.tile_cache_mb << 20).unwrap_or(usize::MAX),
         archives,
+        hasher: Some(bootstrap::load_or_create_key(&config.hmac_key_file)?),
     };
     if !config.web_dir.join("index.html").is_file() {
         tracing::warn!(dir = %config.web_dir.display(), "web front end not built; serving the API only");
@@ -73,19 +73,7 @@ pub fn serve(config: &Config) -> Result<()> {
 /// The server state over the database (built first if missing).
 fn open_state(config: &Config, options: ServeOptions) -> Result<AppState> {
     let store = bootstrap::ensure_database(config)?;
-    let meta_month = |key: &str| -> Result<Month> {
-        let value = store
-            .meta(key)?
-            .with_context(|| format!("database has no {key}"))?;
-        Ok(value.parse()?)
-    };
-    let data = DataInfo {
-        first_month: meta_month("first_month")?,
-        last_month: meta_month("last_month")?,
-        data_version: store.meta("data_version")?.unwrap_or_default(),
-        records: store.record_counts()?.iter().map(|(_, n)| n).sum(),
-    };
-    Ok(AppState::new(store, data, config.web_dir.clone(), options)?)
+    Ok(AppState::new(store, config.web_dir.clone(), options)?)
 }
 
 /// `shikong tiles export`: the computed tile sets over China's bounds, zoom 0 to `maxzoom`,
@@ -406,4 +394,82 @@ fn read_points(input: &Path) -> Result<PointRows> {
         );
     }
     Ok((header, rows, points))
+}
+
+/// `shikong ingest FILE`: validates a file and lands it as one batch, or nothing; writes the
+/// problem report (CSV or XLSX by the file extension) when there are problems.
+pub fn ingest(
+    config: &Config,
+    file: &Path,
+    request: crate::ingest::IngestRequest,
+    report: Option<&Path>,
+) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = bootstrap::ensure_database(config)?;
+    let refs = crate::ingest::References::load(
+        &store,
+        bootstrap::load_or_create_key(&config.hmac_key_file)?,
+    )?;
+    let bar = indicatif::ProgressBar::new_spinner().with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec})")
+            .expect("valid template"),
+    );
+    bar.set_message("校验入库 validating");
+    eprintln!("ingest: reading {} ({} bytes)", file.display(), bytes.len());
+    let outcome = crate::ingest::ingest(&refs.context(&store), &bytes, &request, &|n| {
+        bar.set_position(n)
+    })?;
+    bar.finish_and_clear();
+    let b = &outcome.batch;
+    println!("{}", serde_json::to_string_pretty(&outcome)?);
+    let problems = if outcome.duplicate_of.is_none() && !outcome.summary.is_empty() {
+        store.problems(b.batch_id, None, u64::MAX, 0)?
+    } else {
+        Vec::new()
+    };
+    if !problems.is_empty() {
+        let path = report.map(Path::to_path_buf).unwrap_or_else(|| {
+            config
+                .data_dir
+                .join("reports")
+                .join(format!("batch-{}-problems.csv", b.batch_id))
+        });
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+        {
+            std::fs::write(
+                &path,
+                crate::ingest::report::xlsx(&problems, &outcome.summary)?,
+            )?;
+        } else {
+            let mut out = BufWriter::new(std::fs::File::create(&path)?);
+            crate::ingest::report::write_csv(&problems, &mut out)?;
+            out.flush()?;
+        }
+        eprintln!("problem report 问题数据反馈: {}", path.display());
+    }
+    match (outcome.duplicate_of, b.status.as_str()) {
+        (Some(id), _) => {
+            eprintln!("same file already committed as batch {id}: nothing loaded again")
+        }
+        (None, "committed") => eprintln!(
+            "batch {} committed: {} rows ({} flagged) in {:.2} s ({:.0} rows/s)",
+            b.batch_id,
+            b.rows_accepted,
+            b.rows_flagged,
+            outcome.seconds,
+            b.rows_total as f64 / outcome.seconds.max(1e-9)
+        ),
+        _ => anyhow::bail!(
+            "batch {} rejected: {} of {} rows in error, nothing loaded (see the problem report)",
+            b.batch_id,
+            b.rows_rejected,
+            b.rows_total
+        ),
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! 时空 shikong: spatio-temporal analytics over civil-affairs (民政) service-object data.
 //!
 //! Modules follow the data flow, each using only those above it:
-//! `domain` → `datasets` → `spatial` → `store` → `analytics` → `tiles` → `api`, with `bootstrap`
+//! `domain` → `datasets` → `spatial` → `store` → `ingest` → `analytics` → `tiles` → `api`, with `bootstrap`
 //! building the database and `commands` implementing the CLI.
 
 pub mod domain;
@@ -11,6 +11,8 @@ pub mod datasets;
 pub mod spatial;
 
 pub mod store;
+
+pub mod ingest;
 
 pub mod analytics;
 

@@ -78,6 +78,43 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Validate a file of service objects and land it as one batch (all rows or none).
+    Ingest {
+        /// CSV, GeoJSON or (Geo)Parquet file.
+        file: PathBuf,
+        /// Kind of every row (dibao, tekun, elderly_care, …).
+        #[arg(long)]
+        kind: String,
+        /// Declaring province code: rows of other provinces are rejected.
+        #[arg(long)]
+        province: Option<u32>,
+        /// Month the file reports (YYYY-MM): rows not in force in it are rejected.
+        #[arg(long)]
+        month: Option<String>,
+        /// Replace the province×kind×month slice loaded before.
+        #[arg(long, requires_all = ["province", "month"])]
+        replace: bool,
+        /// csv, geojson or parquet [default: from the file's first bytes].
+        #[arg(long)]
+        format: Option<String>,
+        /// CSV text encoding: auto, utf-8 or gb18030.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// Coordinate system of the points: wgs84, gcj02 or bd09.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+        /// Metres a point may lie outside its declared county without a finding.
+        #[arg(long, default_value_t = 1000.0)]
+        tolerance_m: f64,
+        /// Problem report file (.csv or .xlsx) [default: DATA_DIR/reports/batch-N-problems.csv].
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Who loads the file (for the ledger).
+        #[arg(long, default_value = "cli")]
+        who: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Vector tiles.
     Tiles {
         #[command(subcommand)]
@@ -140,9 +177,10 @@ fn main() -> anyhow::Result<()> {
         Command::Tiles {
             command: TilesCommand::Export { data, .. },
         } => data.clone(),
-        Command::Init { data, .. } | Command::Generate { data } | Command::Assign { data, .. } => {
-            data.clone()
-        }
+        Command::Init { data, .. }
+        | Command::Generate { data }
+        | Command::Assign { data, .. }
+        | Command::Ingest { data, .. } => data.clone(),
     };
     overrides.records = data.records;
     overrides.seed = data.seed;
@@ -157,6 +195,52 @@ fn main() -> anyhow::Result<()> {
             ..
         } => shikong::commands::assign_file(&config, &input, &output),
         Command::Assign { .. } => shikong::commands::assign_stored(&config),
+        Command::Ingest {
+            file,
+            kind,
+            province,
+            month,
+            replace,
+            format,
+            encoding,
+            crs,
+            tolerance_m,
+            report,
+            who,
+            ..
+        } => {
+            use shikong::ingest::{Encoding, Format, IngestRequest};
+            let kind = shikong::domain::Kind::from_id(&kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown kind {kind:?}"))?;
+            let file_name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let mut request = IngestRequest::new(kind, &file_name);
+            request.province = province
+                .map(shikong::domain::DivisionCode::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--province: {e}"))?;
+            request.month = month
+                .map(|m| m.parse::<shikong::domain::Month>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--month: {e}"))?;
+            request.replace = replace;
+            request.format = format
+                .map(|f| Format::from_id(&f).ok_or_else(|| anyhow::anyhow!("unknown format {f:?}")))
+                .transpose()?;
+            request.encoding = Encoding::from_id(&encoding)
+                .ok_or_else(|| anyhow::anyhow!("unknown encoding {encoding:?}"))?;
+            request.datum = shikong::domain::Datum::from_id(&crs)
+                .ok_or_else(|| anyhow::anyhow!("unknown coordinate system {crs:?}"))?;
+            anyhow::ensure!(
+                tolerance_m >= 0.0 && tolerance_m.is_finite(),
+                "--tolerance-m must be ≥ 0"
+            );
+            request.tolerance_m = tolerance_m;
+            request.who = who;
+            shikong::commands::ingest(&config, &file, request, report.as_deref())
+        }
         Command::Tiles {
             command:
                 TilesCommand::Export {

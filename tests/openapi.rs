@@ -35,7 +35,11 @@ fn document_is_valid_and_matches_the_server() {
     );
 
     for route in ROUTES {
-        let path = route.path.replace("{code}", "330106");
+        // Batch 1 is the synthetic dataset.
+        let path = route
+            .path
+            .replace("{code}", "330106")
+            .replace("{batch}", "1");
         // Required parameters of the one route that has them.
         let base_query = match route.path {
             "/facilities/nearest" => "lon=120.1&lat=30.3",

@@ -32,6 +32,8 @@ pub struct ServeOptions {
     pub tile_cache_bytes: usize,
     /// PMTiles archives served as tile sets, by set name.
     pub archives: HashMap<String, crate::tiles::pmtiles::Archive>,
+    /// Keyed hash of ID numbers: uploads (`POST /api/v1/batches`) are taken only with it.
+    pub hasher: Option<crate::domain::identity::PersonHasher>,
 }
 
 /// Hexagon aggregates and county coverage cells kept for reuse (each is a whole month's or
@@ -74,9 +76,34 @@ impl<V> Memo<V> {
         }
         Ok(made)
     }
+
+    fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }
 
-/// Facts about the loaded data, read once at start.
+/// What changes when a batch lands: the data's facts, the in-memory intervals and facilities.
+struct Live {
+    data: Arc<DataInfo>,
+    snapshot: Arc<Snapshot>,
+    facilities: Arc<FacilityIndex>,
+}
+
+impl Live {
+    fn load(store: &Store) -> Result<Live, StoreError> {
+        Ok(Live {
+            data: Arc::new(DataInfo::read(store)?),
+            snapshot: Arc::new(
+                Snapshot::load(store).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+            facilities: Arc::new(FacilityIndex::new(store.load_facilities()?)),
+        })
+    }
+}
+
+/// Facts about the loaded data, read at start and after each batch.
 #[derive(Debug, Clone)]
 pub struct DataInfo {
     /// First month with data.
@@ -87,6 +114,24 @@ pub struct DataInfo {
     pub data_version: String,
     /// Rows stored.
     pub records: u64,
+}
+
+impl DataInfo {
+    /// Reads them from the database's meta table.
+    pub fn read(store: &Store) -> Result<DataInfo, StoreError> {
+        let month = |key: &str| -> Result<Month, StoreError> {
+            store
+                .meta(key)?
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("database has no {key}")))
+        };
+        Ok(DataInfo {
+            first_month: month("first_month")?,
+            last_month: month("last_month")?,
+            data_version: store.meta("data_version")?.unwrap_or_default(),
+            records: store.record_counts()?.iter().map(|(_, n)| n).sum(),
+        })
+    }
 }
 
 /// Shared, read-mostly state of the server.
@@ -103,8 +148,12 @@ struct Inner {
     registry: Registry,
     geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
     facts: HashMap<DivisionCode, DivisionFacts>,
-    facilities: FacilityIndex,
-    snapshot: Snapshot,
+    live: std::sync::RwLock<Arc<Live>>,
+    /// Reference data for uploads, loaded on the first one.
+    ingest_refs: std::sync::OnceLock<Arc<crate::ingest::References>>,
+    hasher: Option<crate::domain::identity::PersonHasher>,
+    /// One upload at a time: batches are serialised, as DuckDB has one writer.
+    ingest_lock: tokio::sync::Mutex<()>,
     tile_cache: crate::tiles::TileCache,
     hex_indexes: Memo<crate::tiles::HexIndex>,
     coverage_cells: Memo<Vec<crate::tiles::CoverageCell>>,
@@ -113,7 +162,6 @@ struct Inner {
     /// made on first use.
     zoom_geometries: Vec<std::sync::OnceLock<HashMap<DivisionCode, MultiPolygon<f64>>>>,
     archives: HashMap<String, Arc<crate::tiles::pmtiles::Archive>>,
-    data: DataInfo,
     web_dir: PathBuf,
     /// Simplified boundary collections by (level, parent, tolerance in micro-degrees).
     boundary_cache: Mutex<HashMap<BoundaryKey, Arc<String>>>,
@@ -124,7 +172,6 @@ impl AppState {
     /// once into memory.
     pub fn new(
         store: Store,
-        data: DataInfo,
         web_dir: PathBuf,
         options: ServeOptions,
     ) -> Result<AppState, StoreError> {
@@ -132,16 +179,17 @@ impl AppState {
         let geometries = parse_geometry_texts(store.load_geometries()?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let facts = store.load_division_facts()?.into_iter().collect();
-        let facilities = FacilityIndex::new(store.load_facilities()?);
-        let snapshot = Snapshot::load(&store).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let live = Live::load(&store)?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
                 registry,
                 geometries,
                 facts,
-                facilities,
-                snapshot,
+                live: std::sync::RwLock::new(Arc::new(live)),
+                ingest_refs: std::sync::OnceLock::new(),
+                hasher: options.hasher,
+                ingest_lock: tokio::sync::Mutex::new(()),
                 tile_cache: crate::tiles::TileCache::new(options.tile_cache_bytes),
                 hex_indexes: Memo::new(AGGREGATE_CACHE_ENTRIES),
                 coverage_cells: Memo::new(COVERAGE_CACHE_ENTRIES),
@@ -154,7 +202,6 @@ impl AppState {
                     .into_iter()
                     .map(|(name, a)| (name, Arc::new(a)))
                     .collect(),
-                data,
                 web_dir,
                 boundary_cache: Mutex::default(),
             }),
@@ -229,14 +276,55 @@ impl AppState {
         &self.inner.geometries
     }
 
+    fn live(&self) -> Arc<Live> {
+        match self.inner.live.read() {
+            Ok(live) => live.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
     /// The records' intervals in memory.
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.inner.snapshot
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.live().snapshot.clone()
     }
 
     /// Facilities with their spatial index.
-    pub fn facilities(&self) -> &FacilityIndex {
-        &self.inner.facilities
+    pub fn facilities(&self) -> Arc<FacilityIndex> {
+        self.live().facilities.clone()
+    }
+
+    /// Re-reads what a batch changes and drops every value computed from the old data.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let live = Arc::new(Live::load(&self.inner.store)?);
+        match self.inner.live.write() {
+            Ok(mut slot) => *slot = live,
+            Err(poisoned) => *poisoned.into_inner() = live,
+        }
+        self.inner.hex_indexes.clear();
+        self.inner.coverage_cells.clear();
+        self.inner.division_values.clear();
+        Ok(())
+    }
+
+    /// Reference data for uploads (loaded on first use), or `None` when the server has no
+    /// ID-number key.
+    pub fn ingest_refs(&self) -> Result<Option<Arc<crate::ingest::References>>, StoreError> {
+        let Some(hasher) = &self.inner.hasher else {
+            return Ok(None);
+        };
+        if let Some(refs) = self.inner.ingest_refs.get() {
+            return Ok(Some(refs.clone()));
+        }
+        let refs = Arc::new(crate::ingest::References::load(
+            &self.inner.store,
+            hasher.clone(),
+        )?);
+        Ok(Some(self.inner.ingest_refs.get_or_init(|| refs).clone()))
+    }
+
+    /// Held while a batch is loaded.
+    pub async fn ingest_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.ingest_lock.lock().await
     }
 
     /// Facts of every division.
@@ -260,19 +348,23 @@ impl AppState {
     }
 
     /// Facts about the data.
-    pub fn data(&self) -> &DataInfo {
-        &self.inner.data
+    pub fn data(&self) -> Arc<DataInfo> {
+        self.live().data.clone()
     }
 }
 
 /// The application router.
 pub fn router(state: AppState) -> Router {
     let web_dir = state.inner.web_dir.clone();
-    routes::routes(state.clone(), web_dir)
+    routes::ledger_routes()
+        .merge(
+            routes::routes(state.clone(), web_dir)
+                // Bodies beyond 1 MiB are refused with 413 before any handler runs (uploads
+                // have their own limit).
+                .layer(RequestBodyLimitLayer::new(1 << 20)),
+        )
         .with_state(state)
         .layer(CompressionLayer::new())
-        // Bodies beyond 1 MiB are refused with 413 before any handler runs.
-        .layer(RequestBodyLimitLayer::new(1 << 20))
         .layer(TraceLayer::new_for_http())
 }
 

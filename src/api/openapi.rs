@@ -28,6 +28,8 @@ pub enum ParamType {
     Point,
     /// `min_lon,min_lat,max_lon,max_lat`.
     Bbox,
+    /// Free text.
+    Text,
     /// One of the listed words.
     Enum(&'static [&'static str]),
 }
@@ -246,6 +248,32 @@ pub const ROUTES: &[Route] = &[
         formats: &[],
     },
     Route {
+        path: "/batches",
+        tag: "ingest",
+        summary: "The batch ledger (批次台账), newest first; POST uploads a file as a new batch",
+        query: &[p("province", ParamType::Code, "Only batches declared by this province."), LIMIT],
+        formats: &[],
+    },
+    Route {
+        path: "/batches/{batch}",
+        tag: "ingest",
+        summary: "One batch: ledger row and problems per reason",
+        query: &[],
+        formats: &[],
+    },
+    Route {
+        path: "/batches/{batch}/problems",
+        tag: "ingest",
+        summary: "问题数据反馈: every rejected row and finding with line, field, masked value, reason",
+        query: &[
+            p("severity", ParamType::Enum(&["error", "finding"]), "Only errors or only findings."),
+            p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format; CSV and XLSX hold every row."),
+            p("limit", ParamType::Integer, "JSON page size, 1–10000; default 1000."),
+            p("offset", ParamType::Integer, "JSON page offset."),
+        ],
+        formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+    },
+    Route {
         path: "/coverage",
         tag: "coverage",
         summary: "Coverage summary of every county-level unit under a province or prefecture",
@@ -322,7 +350,41 @@ fn schema(kind: ParamType) -> Value {
         ParamType::Point => json!({"type": "string", "examples": ["120.16,30.25"]}),
         ParamType::Bbox => json!({"type": "string", "examples": ["120.0,30.0,120.5,30.5"]}),
         ParamType::Enum(words) => json!({"type": "string", "enum": words}),
+        ParamType::Text => json!({"type": "string"}),
     }
+}
+
+/// `POST /api/v1/batches`: the file is the body.
+fn upload_operation(error: &Value) -> Value {
+    let q = |name: &str, kind: ParamType, doc: &str, required: bool| json!({"name": name, "in": "query", "required": required, "description": doc, "schema": schema(kind)});
+    json!({
+        "tags": ["ingest"],
+        "summary": "Upload a file of service objects as one batch: every row validated; the batch lands whole or not at all",
+        "operationId": "batches_upload",
+        "parameters": [
+            q("kind", ParamType::Kind, "Kind of every row (required); columns per datasets/contracts.", true),
+            q("province", ParamType::Code, "Declaring province: rows of other provinces are rejected.", false),
+            q("month", ParamType::Month, "Month the file reports: rows not in force in it are rejected.", false),
+            q("replace", ParamType::Enum(&["true", "false"]), "Replace the province×kind×month slice (needs province and month).", false),
+            q("format", ParamType::Enum(&["csv", "geojson", "parquet"]), "Default: from Content-Type or the first bytes.", false),
+            q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030"]), "CSV text encoding; default auto.", false),
+            q("crs", ParamType::Enum(&["wgs84", "gcj02", "bd09"]), "Coordinate system of the points; default wgs84.", false),
+            q("tolerance_m", ParamType::Number, "Metres a point may lie outside its declared county without a finding; default 1000.", false),
+            q("file_name", ParamType::Text, "File name for the ledger.", false),
+        ],
+        "requestBody": {"required": true, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/geo+json": {"schema": {"type": "object"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "contentMediaType": "application/vnd.apache.parquet"}},
+        }},
+        "responses": {
+            "201": {"description": "Committed: every row landed", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "200": {"description": "The same file was already committed: nothing loaded again", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "422": {"description": "Rejected: rows in error, nothing landed; the report says which and why", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"description": "A parameter is missing or malformed", "content": {"application/json": {"schema": error}}},
+            "413": {"description": "The file is larger than the server accepts", "content": {"application/json": {"schema": error}}},
+        },
+    })
 }
 
 /// The OpenAPI 3.1 document.
@@ -331,6 +393,12 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for route in ROUTES {
         let mut parameters: Vec<Value> = Vec::new();
+        if route.path.contains("{batch}") {
+            parameters.push(json!({
+                "name": "batch", "in": "path", "required": true,
+                "description": "Batch id.", "schema": {"type": "integer", "minimum": 1},
+            }));
+        }
         if route.path.contains("{code}") {
             parameters.push(json!({
                 "name": "code", "in": "path", "required": true,
@@ -355,22 +423,23 @@ pub fn document() -> Value {
             .trim_start_matches('/')
             .replace(['/', '-'], "_")
             .replace(['{', '}'], "");
-        paths.insert(
-            format!("/api/v1{}", route.path),
-            json!({"get": {
-                "tags": [route.tag],
-                "summary": route.summary,
-                "operationId": operation_id,
-                "parameters": parameters,
-                "responses": {
-                    "200": {"description": "OK", "content": content,
-                            "headers": {"ETag": {"description": "Strong tag of URL and data version", "schema": {"type": "string"}}}},
-                    "304": {"description": "Not modified (If-None-Match matched the ETag)"},
-                    "400": {"description": "A parameter is missing, malformed or unknown", "content": {"application/json": {"schema": error}}},
-                    "404": {"description": "No such division", "content": {"application/json": {"schema": error}}},
-                },
-            }}),
-        );
+        let mut item = json!({"get": {
+            "tags": [route.tag],
+            "summary": route.summary,
+            "operationId": operation_id,
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "OK", "content": content,
+                        "headers": {"ETag": {"description": "Strong tag of URL and data version", "schema": {"type": "string"}}}},
+                "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                "400": {"description": "A parameter is missing, malformed or unknown", "content": {"application/json": {"schema": error}}},
+                "404": {"description": "No such division", "content": {"application/json": {"schema": error}}},
+            },
+        }});
+        if route.path == "/batches" {
+            item["post"] = upload_operation(&error);
+        }
+        paths.insert(format!("/api/v1{}", route.path), item);
     }
     json!({
         "openapi": "3.1.0",

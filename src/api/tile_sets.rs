@@ -274,7 +274,7 @@ pub fn render(
                     as_of: *as_of,
                 };
                 let result = analytics::division_stats(
-                    state.snapshot(),
+                    &state.snapshot(),
                     state.registry(),
                     state.all_facts(),
                     &request,
@@ -306,7 +306,8 @@ pub fn render(
             Ok(tiles::hex_tile(&index, tile))
         }
         TileQuery::Facility { kind, date } => {
-            let open = state.facilities().all().iter().filter(|f| {
+            let facilities = state.facilities();
+            let open = facilities.all().iter().filter(|f| {
                 kind.is_none_or(|k| f.kind == k) && analytics::facilities::open_on(f, *date)
             });
             Ok(tiles::facility_tile(open, tile))
@@ -360,7 +361,7 @@ fn county_cells(
             .facts(county)
             .map(|f| f.bbox)
             .ok_or_else(|| ApiError::Internal(format!("no facts for {county}")))?;
-        let inputs = county_coverage::inputs(state.store(), state.facilities(), bbox, &request)?;
+        let inputs = county_coverage::inputs(state.store(), &state.facilities(), bbox, &request)?;
         if inputs.demand.is_empty() {
             return Ok(Vec::new());
         }

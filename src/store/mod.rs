@@ -1,7 +1,10 @@
 //! The DuckDB store: one database file, schema and queries from `sql/*.sql`, bulk loads
 //! through the Appender.
 
+mod batches;
 mod error;
+
+pub use batches::{BatchRow, ProblemRow};
 
 pub use error::StoreError;
 
@@ -14,7 +17,6 @@ use std::sync::Mutex;
 
 const SCHEMA: &str = include_str!("../../sql/schema.sql");
 const INSERT_DIVISION: &str = include_str!("../../sql/insert_division.sql");
-const INSERT_BATCH: &str = include_str!("../../sql/insert_batch.sql");
 const DIVISIONS_CURRENT: &str = include_str!("../../sql/divisions_current.sql");
 const DIVISION_GEOMETRIES: &str = include_str!("../../sql/division_geometries.sql");
 const STATS_BY_DIVISION: &str = include_str!("../../sql/stats_by_division.sql");
@@ -28,7 +30,7 @@ const DEMAND_POINTS: &str = include_str!("../../sql/demand_points.sql");
 const INTERVALS_BY_KIND: &str = include_str!("../../sql/intervals_by_kind.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// A division row to write, with its derived facts.
 #[derive(Debug, Clone)]
@@ -288,6 +290,57 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Replaces the division code-change table.
+    pub fn write_code_changes(
+        &self,
+        changes: &[crate::domain::CodeChange],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.connection()?;
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM division_code_changes", [])?;
+        {
+            let mut insert =
+                tx.prepare("INSERT OR REPLACE INTO division_code_changes VALUES (?, ?, ?, ?)")?;
+            for c in changes {
+                insert.execute(params![c.old, c.new, c.effective.to_string(), c.reason])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The division code-change table.
+    pub fn load_code_changes(&self) -> Result<crate::domain::CodeChanges, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(
+            "SELECT old_code, new_code, effective_date::VARCHAR, coalesce(reason, '') FROM division_code_changes",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let changes = rows
+            .into_iter()
+            .map(|(old, new, date, reason)| {
+                Ok(crate::domain::CodeChange {
+                    old,
+                    new,
+                    effective: date
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("date {date}")))?,
+                    reason,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(crate::domain::CodeChanges::new(changes))
     }
 
     /// Loads the current division tree.
@@ -677,7 +730,7 @@ impl Loader {
         (self.objects, self.facilities)
     }
 
-    /// Records the batch in the ledger and commits everything.
+    /// Records the batch in the ledger as committed and commits everything.
     pub fn commit(
         self,
         batch_id: u64,
@@ -685,20 +738,18 @@ impl Loader {
         description: &str,
         checksum: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            INSERT_BATCH,
-            params![
-                batch_id,
-                source,
-                description,
-                self.objects + self.facilities,
-                0u64,
-                checksum,
-                "committed"
-            ],
-        )?;
-        self.conn.execute_batch("COMMIT")?;
-        Ok(())
+        let rows = self.objects + self.facilities;
+        self.commit_new_batch(&BatchRow {
+            batch_id,
+            source: source.to_string(),
+            description: Some(description.to_string()),
+            rows_total: rows,
+            rows_accepted: rows,
+            checksum: checksum.map(str::to_string),
+            status: "committed".into(),
+            created_by: "system".into(),
+            ..Default::default()
+        })
     }
 }
 

@@ -79,7 +79,7 @@ async fn load(state: &AppState, r: &CoverageRequest) -> Result<Inputs, ApiError>
         .ok_or_else(|| ApiError::Internal(format!("no facts for {}", r.county)))?;
     let (worker, r) = (state.clone(), r.clone());
     Ok(tokio::task::spawn_blocking(move || {
-        county_coverage::inputs(worker.store(), worker.facilities(), bbox, &r)
+        county_coverage::inputs(worker.store(), &worker.facilities(), bbox, &r)
     })
     .await??)
 }
@@ -213,7 +213,8 @@ pub(super) async fn over_counties(
             .par_iter()
             .map(|r| {
                 let bbox = worker.facts(r.county).map(|f| f.bbox).unwrap_or([0.0; 4]);
-                let inputs = county_coverage::inputs(worker.store(), worker.facilities(), bbox, r)?;
+                let inputs =
+                    county_coverage::inputs(worker.store(), &worker.facilities(), bbox, r)?;
                 let (summary, _) = county_coverage::summary(&inputs, r.radius_km)?;
                 let name = worker.registry().get(r.county).map(|d| d.name.clone());
                 Ok(json!({"code": r.county, "name": name, "summary": summary}))

@@ -1,6 +1,7 @@
 //! Route handlers. Each parses and validates its parameters first (a bad one is a 400 before
 //! any work), then runs database work on the blocking pool.
 
+mod batches;
 pub(super) mod coverage;
 mod divisions;
 mod objects;
@@ -21,6 +22,26 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use tower_http::services::{ServeDir, ServeFile};
+
+/// Largest upload accepted by `POST /api/v1/batches`.
+pub(super) const UPLOAD_LIMIT_BYTES: usize = 2 << 30;
+
+/// The batch ledger and uploads, outside the ETag layer (the ledger changes without a new
+/// data version when a batch is rejected) and with the upload's own body limit.
+pub(super) fn ledger_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/batches",
+            get(batches::list)
+                .post(batches::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)),
+        )
+        .route("/api/v1/batches/{batch}", get(batches::one))
+        .route("/api/v1/batches/{batch}/problems", get(batches::problems))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            UPLOAD_LIMIT_BYTES,
+        ))
+}
 
 pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
     let api = Router::new()

@@ -83,7 +83,7 @@ async fn compute(
     let worker = state.clone();
     let result = tokio::task::spawn_blocking(move || {
         analytics::division_stats(
-            worker.snapshot(),
+            &worker.snapshot(),
             worker.registry(),
             worker.all_facts(),
             &request,

@@ -1,0 +1,271 @@
+//! Uploads and the batch ledger: `POST /api/v1/batches` takes a file as the request body and
+//! lands it whole or not at all; the ledger and each batch's problem report (问题数据反馈) are
+//! readable as JSON, CSV or XLSX.
+
+use crate::api::error::ApiError;
+use crate::api::openapi::allowed;
+use crate::api::params::Params;
+use crate::api::AppState;
+use crate::domain::Datum;
+use crate::ingest::{self, Encoding, Format, IngestRequest};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// Largest problem page.
+const MAX_PROBLEMS_PAGE: u64 = 10_000;
+
+/// Query parameters of an upload.
+pub const UPLOAD_PARAMS: &[&str] = &[
+    "kind",
+    "province",
+    "month",
+    "replace",
+    "format",
+    "encoding",
+    "crs",
+    "tolerance_m",
+    "file_name",
+];
+
+/// `POST /api/v1/batches?kind=…`: the body is the file (CSV, GeoJSON or Parquet).
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref(), UPLOAD_PARAMS)?;
+    let kind = params
+        .kind("kind")?
+        .ok_or_else(|| ApiError::bad("kind", "kind is required"))?;
+    let file_name = params.get("file_name").unwrap_or("upload").to_string();
+    let mut request = IngestRequest::new(kind, &file_name);
+    request.source = "api".into();
+    request.who = "api".into();
+    request.province = params.division("province", state.registry())?;
+    if let Some(p) = request.province {
+        if state.registry().get(p).map(|d| d.depth) != Some(1) {
+            return Err(ApiError::bad("province", format!("{p} is not a province")));
+        }
+    }
+    request.month = params.month("month")?;
+    request.replace = match params.get("replace") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "replace",
+                format!("{other:?}: use true or false"),
+            ))
+        }
+    };
+    if request.replace && (request.province.is_none() || request.month.is_none()) {
+        return Err(ApiError::bad(
+            "replace",
+            "replace=true needs province and month (the slice)",
+        ));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_string());
+    request.format = match params.get("format") {
+        Some(f) => Some(Format::from_id(f).ok_or_else(|| {
+            ApiError::bad("format", format!("{f:?}: use csv, geojson or parquet"))
+        })?),
+        None => content_type.as_deref().and_then(Format::from_id),
+    };
+    if let Some(e) = params.get("encoding") {
+        request.encoding = Encoding::from_id(e).ok_or_else(|| {
+            ApiError::bad("encoding", format!("{e:?}: use auto, utf-8 or gb18030"))
+        })?;
+    }
+    if let Some(c) = params.get("crs") {
+        request.datum = Datum::from_id(c)
+            .ok_or_else(|| ApiError::bad("crs", format!("{c:?}: use wgs84, gcj02 or bd09")))?;
+    }
+    if let Some(t) = params.number("tolerance_m", 0.0..=100_000.0)? {
+        request.tolerance_m = t;
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "the request body (the file) is empty",
+        ));
+    }
+    let refs = state
+        .ingest_refs()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .ok_or_else(|| ApiError::Internal("server has no ID-number key".into()))?;
+    // One batch at a time; the work runs on the blocking pool.
+    let _guard = state.ingest_lock().await;
+    let worker = state.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        ingest::ingest(&refs.context(worker.store()), &body, &request, &|_| {})
+    })
+    .await?
+    .map_err(|e| match e {
+        ingest::IngestError::Request(m) => ApiError::bad("replace", m),
+        ingest::IngestError::Store(e) => ApiError::Internal(e.to_string()),
+    })?;
+    if report.duplicate_of.is_none() && report.batch.status == "committed" {
+        let worker = state.clone();
+        tokio::task::spawn_blocking(move || worker.reload())
+            .await?
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let status = match (report.duplicate_of, report.batch.status.as_str()) {
+        (Some(_), _) => StatusCode::OK,
+        (None, "committed") => StatusCode::CREATED,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let location = format!("/api/v1/batches/{}", report.batch.batch_id);
+    Ok((status, [(header::LOCATION, location)], Json(report)).into_response())
+}
+
+/// `GET /api/v1/batches`: the ledger, newest first.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(query.as_deref(), &allowed("/batches"))?;
+    let province = params
+        .division("province", state.registry())?
+        .map(|c| c.get());
+    let limit = params.integer("limit", 1..=1_000)?.unwrap_or(100);
+    let worker = state.clone();
+    let rows = tokio::task::spawn_blocking(move || worker.store().batches(None, province, limit))
+        .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({"batches": rows})))
+}
+
+fn batch_id(raw: &str) -> Result<u64, ApiError> {
+    raw.parse::<u64>()
+        .map_err(|_| ApiError::bad("batch", format!("{raw:?} is not a batch id")))
+}
+
+/// `GET /api/v1/batches/{batch}`: one ledger row with its problems per reason.
+pub(super) async fn one(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    Params::parse(query.as_deref(), &allowed("/batches/{batch}"))?;
+    let id = batch_id(&raw)?;
+    let worker = state.clone();
+    let (rows, summary) = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::store::StoreError>((
+            worker.store().batches(Some(id), None, 1)?,
+            worker.store().problem_summary(id)?,
+        ))
+    })
+    .await?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let batch = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("batch", format!("no batch {id}")))?;
+    Ok(Json(
+        json!({"batch": batch, "summary": ingest::summarize(summary)}),
+    ))
+}
+
+/// `GET /api/v1/batches/{batch}/problems`: the problem report as JSON (paged), CSV or XLSX.
+pub(super) async fn problems(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::parse(query.as_deref(), &allowed("/batches/{batch}/problems"))?;
+    let id = batch_id(&raw)?;
+    let severity = match params.get("severity") {
+        None => None,
+        Some(s @ ("error" | "finding")) => Some(s.to_string()),
+        Some(other) => {
+            return Err(ApiError::bad(
+                "severity",
+                format!("{other:?}: use error or finding"),
+            ))
+        }
+    };
+    let format = params.get("format").unwrap_or("json").to_string();
+    if !matches!(format.as_str(), "json" | "csv" | "xlsx") {
+        return Err(ApiError::bad(
+            "format",
+            format!("{format:?}: use json, csv or xlsx"),
+        ));
+    }
+    let whole = format != "json";
+    let limit = if whole {
+        u64::MAX
+    } else {
+        params
+            .integer("limit", 1..=MAX_PROBLEMS_PAGE)?
+            .unwrap_or(1_000)
+    };
+    let offset = params
+        .integer("offset", 0..=u64::from(u32::MAX))?
+        .unwrap_or(0);
+    let worker = state.clone();
+    let (exists, rows, summary) = tokio::task::spawn_blocking(move || {
+        let store = worker.store();
+        Ok::<_, crate::store::StoreError>((
+            !store.batches(Some(id), None, 1)?.is_empty(),
+            store.problems(id, severity.as_deref(), limit, offset)?,
+            store.problem_summary(id)?,
+        ))
+    })
+    .await?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !exists {
+        return Err(ApiError::not_found("batch", format!("no batch {id}")));
+    }
+    let summary = ingest::summarize(summary);
+    let file = format!("batch-{id}-problems");
+    match format.as_str() {
+        "csv" => {
+            let mut out = Vec::new();
+            ingest::report::write_csv(&rows, &mut out)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}.csv\""),
+                    ),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        "xlsx" => {
+            let out = ingest::report::xlsx(&rows, &summary)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                            .to_string(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}.xlsx\""),
+                    ),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        _ => Ok(Json(
+            json!({"batch_id": id, "summary": summary, "problems": rows, "offset": offset}),
+        )
+        .into_response()),
+    }
+}

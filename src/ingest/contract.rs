@@ -1,0 +1,226 @@
+//! The column contract of each kind: which columns a file must or may carry, their types and
+//! the Chinese header names accepted for them. `datasets/contracts/README.md` documents the
+//! same table (a test keeps the two in step).
+
+use crate::domain::{Kind, Unit};
+
+/// What a column holds and how it is checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldType {
+    /// 6-digit GB/T 2260 division code.
+    DivisionCode,
+    /// Longitude in degrees.
+    Lon,
+    /// Latitude in degrees.
+    Lat,
+    /// A date: `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD`.
+    Date,
+    /// 18-digit 居民身份证号 (never stored: hashed and masked).
+    IdNumber,
+    /// 18-character 统一社会信用代码.
+    CreditCode,
+    /// Free text (stored as given, trimmed).
+    Text,
+    /// An integer within bounds.
+    Int {
+        /// Smallest allowed.
+        min: i64,
+        /// Largest allowed.
+        max: i64,
+    },
+    /// A number within bounds.
+    Number {
+        /// Smallest allowed.
+        min: f64,
+        /// Largest allowed.
+        max: f64,
+    },
+    /// One of the listed values: (stored value, Chinese alias).
+    Choice(&'static [(&'static str, &'static str)]),
+    /// `true`/`false`, `1`/`0`, `是`/`否`.
+    Bool,
+}
+
+/// One column of a contract.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Canonical header name.
+    pub name: &'static str,
+    /// Chinese header name also accepted.
+    pub name_zh: &'static str,
+    /// Type and check.
+    pub ty: FieldType,
+    /// Whether every row must fill it.
+    pub required: bool,
+    /// Stored in the record's `attrs` JSON object (kind-specific fields).
+    pub attr: bool,
+}
+
+const fn col(name: &'static str, name_zh: &'static str, ty: FieldType, required: bool) -> Column {
+    Column {
+        name,
+        name_zh,
+        ty,
+        required,
+        attr: false,
+    }
+}
+
+const fn attr(name: &'static str, name_zh: &'static str, ty: FieldType, required: bool) -> Column {
+    Column {
+        name,
+        name_zh,
+        ty,
+        required,
+        attr: true,
+    }
+}
+
+/// Columns every kind shares. In GeoJSON and GeoParquet, `lon`/`lat` come from the point
+/// geometry instead.
+const COMMON: [Column; 5] = [
+    col("division_code", "区划代码", FieldType::DivisionCode, true),
+    col("lon", "经度", FieldType::Lon, true),
+    col("lat", "纬度", FieldType::Lat, true),
+    col("valid_from", "开始日期", FieldType::Date, true),
+    col("valid_to", "结束日期", FieldType::Date, false),
+];
+
+const ID_NUMBER: Column = col("id_number", "身份证号", FieldType::IdNumber, true);
+const CREDIT_CODE: Column = col(
+    "credit_code",
+    "统一社会信用代码",
+    FieldType::CreditCode,
+    true,
+);
+
+/// Every column of `kind`'s contract, in documentation order.
+pub fn columns(kind: Kind) -> Vec<Column> {
+    let mut columns = COMMON.to_vec();
+    match kind.unit() {
+        Unit::Person | Unit::Event => columns.push(ID_NUMBER),
+        Unit::Organization | Unit::Facility => columns.push(CREDIT_CODE),
+    }
+    columns.extend(specific(kind));
+    columns
+}
+
+fn specific(kind: Kind) -> Vec<Column> {
+    use FieldType::*;
+    match kind {
+        Kind::Dibao => vec![
+            attr(
+                "area",
+                "城乡类别",
+                Choice(&[("urban", "城市"), ("rural", "农村")]),
+                false,
+            ),
+            attr("household_size", "保障人口", Int { min: 1, max: 30 }, false),
+            attr(
+                "monthly_amount",
+                "月保障金额",
+                Number {
+                    min: 0.0,
+                    max: 20_000.0,
+                },
+                false,
+            ),
+        ],
+        Kind::Tekun => vec![attr(
+            "care",
+            "供养方式",
+            Choice(&[("centralized", "集中供养"), ("dispersed", "分散供养")]),
+            false,
+        )],
+        Kind::LowIncome => vec![attr(
+            "category",
+            "监测类别",
+            Choice(&[("edge", "低保边缘"), ("rigid_expense", "刚性支出困难")]),
+            false,
+        )],
+        Kind::Orphan | Kind::DeFactoOrphan => vec![attr(
+            "placement",
+            "安置方式",
+            Choice(&[("institution", "机构养育"), ("kinship", "亲属抚养")]),
+            false,
+        )],
+        Kind::DisabilityLiving | Kind::DisabilityCare => {
+            vec![attr("grade", "残疾等级", Int { min: 1, max: 4 }, true)]
+        }
+        Kind::Marriage => vec![
+            attr(
+                "type",
+                "登记类型",
+                Choice(&[("marriage", "结婚"), ("divorce", "离婚")]),
+                true,
+            ),
+            attr("cross_province", "跨省通办", Bool, false),
+        ],
+        Kind::SocialOrg => vec![attr("name", "名称", Text, true)],
+        Kind::ElderlyCare | Kind::ReliefStation | Kind::Funeral => vec![
+            col("name", "名称", Text, true),
+            col(
+                "capacity",
+                "床位数",
+                Int {
+                    min: 0,
+                    max: 100_000,
+                },
+                true,
+            ),
+            col(
+                "occupied",
+                "在院人数",
+                Int {
+                    min: 0,
+                    max: 100_000,
+                },
+                false,
+            ),
+        ],
+    }
+}
+
+/// The canonical column a header cell names (trimmed, case-insensitive, BOM stripped).
+pub fn match_header<'a>(columns: &'a [Column], header: &str) -> Option<(usize, &'a Column)> {
+    let h = header.trim().trim_start_matches('\u{feff}').to_lowercase();
+    columns
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.name == h || c.name_zh == h)
+}
+
+/// The contract as a Markdown table (what `datasets/contracts/README.md` shows per kind).
+pub fn markdown_table(kind: Kind) -> String {
+    let mut out = String::from("| column | 中文表头 | type | required |\n|---|---|---|---|\n");
+    for c in columns(kind) {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            c.name,
+            c.name_zh,
+            describe(c.ty),
+            if c.required { "yes" } else { "no" }
+        ));
+    }
+    out
+}
+
+fn describe(ty: FieldType) -> String {
+    match ty {
+        FieldType::DivisionCode => "division code (6 digits)".into(),
+        FieldType::Lon => "longitude".into(),
+        FieldType::Lat => "latitude".into(),
+        FieldType::Date => "date".into(),
+        FieldType::IdNumber => "ID number (18)".into(),
+        FieldType::CreditCode => "credit code (18)".into(),
+        FieldType::Text => "text".into(),
+        FieldType::Int { min, max } => format!("integer {min}–{max}"),
+        FieldType::Number { min, max } => format!("number {min}–{max}"),
+        FieldType::Choice(values) => values
+            .iter()
+            .map(|(v, zh)| format!("`{v}`/{zh}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        FieldType::Bool => "boolean (true/false, 1/0, 是/否)".into(),
+    }
+}

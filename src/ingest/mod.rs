@@ -1,0 +1,654 @@
+//! Ingest: files of service objects (CSV · GeoJSON · Parquet) validated row by row, assigned
+//! to counties and landed as one all-or-nothing batch with a ledger row and a problem report
+//! (问题数据反馈). A batch with any row in error lands nothing; findings (e.g. a point outside
+//! its declared county) are reported and the rows land.
+
+pub mod contract;
+pub mod problem;
+pub mod read;
+pub mod report;
+pub mod validate;
+
+pub use problem::{Problem, Reason, Severity};
+pub use read::{Encoding, Format};
+
+use crate::domain::identity::PersonHasher;
+use crate::domain::{CodeChanges, Datum, DivisionCode, Kind, Month, Registry};
+use crate::spatial::CountyIndex;
+use crate::store::{BatchRow, ProblemRow, Store, StoreError};
+use chrono::Datelike;
+use geo::MultiPolygon;
+use rayon::prelude::*;
+use read::{HeaderMap, OwnedRow};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::Instant;
+use validate::{Accepted, RowResult, Validator};
+
+/// Rows validated together (in parallel) before they are appended.
+const CHUNK_ROWS: usize = 65_536;
+
+/// What to load and how.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    /// Kind of every row.
+    pub kind: Kind,
+    /// The declaring province: rows of other provinces are rejected.
+    pub province: Option<DivisionCode>,
+    /// The month the file reports (a province×kind×month slice).
+    pub month: Option<Month>,
+    /// Replace the slice's previously committed batches.
+    pub replace: bool,
+    /// Format (`None`: from the first bytes).
+    pub format: Option<Format>,
+    /// Text encoding of a CSV file.
+    pub encoding: Encoding,
+    /// Coordinate system of the points.
+    pub datum: Datum,
+    /// Metres a point may lie outside its declared county without a finding.
+    pub tolerance_m: f64,
+    /// File name, for the ledger.
+    pub file_name: String,
+    /// `cli` or `api`.
+    pub source: String,
+    /// Who loads it.
+    pub who: String,
+}
+
+impl IngestRequest {
+    /// A request with defaults: auto format and encoding, WGS84, 1 km tolerance.
+    pub fn new(kind: Kind, file_name: &str) -> IngestRequest {
+        IngestRequest {
+            kind,
+            province: None,
+            month: None,
+            replace: false,
+            format: None,
+            encoding: Encoding::Auto,
+            datum: Datum::Wgs84,
+            tolerance_m: 1_000.0,
+            file_name: file_name.to_string(),
+            source: "cli".into(),
+            who: "cli".into(),
+        }
+    }
+}
+
+/// The reference data a batch is checked against.
+pub struct Context<'a> {
+    /// The database.
+    pub store: &'a Store,
+    /// Division tree.
+    pub registry: &'a Registry,
+    /// Assignment index.
+    pub index: &'a CountyIndex,
+    /// Leaf boundaries.
+    pub leaf_geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Division code changes.
+    pub changes: &'a CodeChanges,
+    /// Keyed hash of ID numbers.
+    pub hasher: &'a PersonHasher,
+}
+
+/// What a batch is checked against, owned: loaded once from the database (the assignment
+/// index takes a few seconds) and shared by every batch.
+pub struct References {
+    /// Division tree.
+    pub registry: Registry,
+    /// Assignment index over the leaves.
+    pub index: CountyIndex,
+    /// Leaf boundaries.
+    pub leaf_geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Code changes.
+    pub changes: CodeChanges,
+    /// Keyed hash of ID numbers.
+    pub hasher: PersonHasher,
+}
+
+impl References {
+    /// Loads them from the database.
+    pub fn load(store: &Store, hasher: PersonHasher) -> Result<References, StoreError> {
+        let registry = store.load_registry()?;
+        let geometries =
+            crate::datasets::boundaries::parse_geometry_texts(store.load_geometries()?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let leaf_geometries: HashMap<DivisionCode, MultiPolygon<f64>> = registry
+            .leaves()
+            .filter_map(|d| Some((d.code, geometries.get(&d.code)?.clone())))
+            .collect();
+        let index = CountyIndex::build(leaf_geometries.iter().map(|(c, g)| (*c, g)));
+        Ok(References {
+            changes: store.load_code_changes()?,
+            hasher,
+            registry,
+            index,
+            leaf_geometries,
+        })
+    }
+
+    /// The ingest context over `store`.
+    pub fn context<'a>(&'a self, store: &'a Store) -> Context<'a> {
+        Context {
+            store,
+            registry: &self.registry,
+            index: &self.index,
+            leaf_geometries: &self.leaf_geometries,
+            changes: &self.changes,
+            hasher: &self.hasher,
+        }
+    }
+}
+
+/// Rows per reason.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReasonCount {
+    /// Reason code.
+    pub code: String,
+    /// `error` or `finding`.
+    pub severity: String,
+    /// Problems with this reason.
+    pub count: u64,
+    /// Chinese message.
+    pub message_zh: String,
+    /// English message.
+    pub message_en: String,
+}
+
+/// The outcome of a batch.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BatchReport {
+    /// The ledger row (for a duplicate upload: the batch that already holds the file).
+    pub batch: BatchRow,
+    /// Set when the same file was already committed: nothing was loaded again.
+    pub duplicate_of: Option<u64>,
+    /// Batches whose slice this one replaced.
+    pub replaced: Vec<u64>,
+    /// Problems per reason.
+    pub summary: Vec<ReasonCount>,
+    /// Header columns not in the contract (not stored).
+    pub ignored_columns: Vec<String>,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Why a batch could not be processed at all (not a data problem: those are in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The request is inconsistent.
+    #[error("{0}")]
+    Request(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Per-reason counts of problem rows.
+pub fn summarize(problems: impl IntoIterator<Item = (String, String, u64)>) -> Vec<ReasonCount> {
+    problems
+        .into_iter()
+        .map(|(code, severity, count)| {
+            let reason = Reason::from_code(&code);
+            ReasonCount {
+                message_zh: reason
+                    .map(|r| r.message_zh())
+                    .unwrap_or_default()
+                    .to_string(),
+                message_en: reason
+                    .map(|r| r.message_en())
+                    .unwrap_or_default()
+                    .to_string(),
+                code,
+                severity,
+                count,
+            }
+        })
+        .collect()
+}
+
+/// SHA-256 of a file, hex.
+pub fn checksum(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Validates `bytes` and lands the batch whole, or reports why not. `progress` is told the
+/// rows read so far.
+pub fn ingest(
+    ctx: &Context,
+    bytes: &[u8],
+    req: &IngestRequest,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<BatchReport, IngestError> {
+    let started = Instant::now();
+    if req.replace && (req.province.is_none() || req.month.is_none()) {
+        return Err(IngestError::Request(
+            "replace needs the slice: province and month".into(),
+        ));
+    }
+    if let Some(p) = req.province {
+        if ctx.registry.get(p).map(|d| d.depth) != Some(1) {
+            return Err(IngestError::Request(format!("{p} is not a province code")));
+        }
+    }
+    let sum = checksum(bytes);
+    if let Some(existing) = ctx
+        .store
+        .committed_batch_with_checksum(req.kind.id(), &sum)?
+    {
+        let batch = ctx
+            .store
+            .batches(Some(existing), None, 1)?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt(format!("batch {existing} vanished")))?;
+        return Ok(BatchReport {
+            summary: summarize(ctx.store.problem_summary(existing)?),
+            batch,
+            duplicate_of: Some(existing),
+            replaced: Vec::new(),
+            ignored_columns: Vec::new(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    let (batch_id, first_record) = ctx.store.next_ids()?;
+    let format = req.format.unwrap_or_else(|| Format::sniff(bytes));
+    let mut ledger = BatchRow {
+        batch_id,
+        source: req.source.clone(),
+        kind: Some(req.kind.id().to_string()),
+        province_code: req.province.map(DivisionCode::get),
+        month: req.month.map(|m| m.to_string()),
+        file_name: Some(req.file_name.clone()),
+        format: Some(format.id().to_string()),
+        datum: Some(req.datum.id().to_string()),
+        checksum: Some(sum),
+        status: "running".into(),
+        created_by: req.who.clone(),
+        ..Default::default()
+    };
+    ctx.store.announce_batch(&ledger)?;
+
+    let validator = Validator {
+        kind: req.kind,
+        province: req.province,
+        month: req.month,
+        today: chrono::Local::now().date_naive(),
+        datum: req.datum,
+        tolerance_m: req.tolerance_m,
+        registry: ctx.registry,
+        index: ctx.index,
+        leaf_geometries: ctx.leaf_geometries,
+        changes: ctx.changes,
+        hasher: ctx.hasher,
+        columns: contract::columns(req.kind),
+    };
+    let mut state = BatchState::new(ctx.store, batch_id, first_record)?;
+    let mut ignored = Vec::new();
+    let read = match format {
+        Format::Csv => match read::decode(bytes, req.encoding) {
+            Ok((text, encoding)) => {
+                ledger.encoding = Some(encoding.to_string());
+                csv_batch(&validator, &text, &mut state, progress).map(|i| ignored = i)
+            }
+            Err(p) => Err(vec![p]),
+        },
+        Format::GeoJson | Format::Parquet => {
+            let rows = if format == Format::GeoJson {
+                read::geojson_rows(bytes, &validator.columns)
+            } else {
+                read::parquet_rows(bytes, &validator.columns)
+            };
+            rows.and_then(|(rows, i)| {
+                ignored = i;
+                owned_batch(&validator, rows, &mut state, progress)
+            })
+        }
+    };
+    if let Err(file_problems) = read {
+        state.file_problems(file_problems);
+    }
+    if state.rows == 0 && state.errors == 0 {
+        state.file_problems(vec![Problem::new(0, "", "", Reason::EmptyFile)]);
+    }
+    state.finish()?;
+    if let Some(e) = state.failure.take() {
+        return Err(e.into());
+    }
+    ledger.rows_total = state.rows;
+    ledger.rows_rejected = state.rejected_rows;
+    ledger.rows_flagged = state.flagged_rows;
+    let mut replaced = Vec::new();
+    if state.errors > 0 {
+        ledger.status = "rejected".into();
+        let BatchState {
+            loader, problems, ..
+        } = state;
+        drop(loader); // rolls back every appended row
+        ctx.store.reject_batch(&ledger, &problems)?;
+    } else {
+        ledger.status = "committed".into();
+        ledger.rows_accepted = state.accepted;
+        let BatchState {
+            mut loader,
+            problems,
+            ..
+        } = state;
+        if req.replace {
+            if let (Some(p), Some(m)) = (req.province, req.month) {
+                replaced =
+                    loader.replace_slice(p.get(), req.kind.id(), &m.to_string(), batch_id)?;
+            }
+        }
+        loader.append_problems(batch_id, &problems)?;
+        loader.bump_data_version(batch_id)?;
+        loader.commit_batch(&ledger)?;
+    }
+    let batch = ctx
+        .store
+        .batches(Some(batch_id), None, 1)?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt(format!("batch {batch_id} vanished")))?;
+    Ok(BatchReport {
+        summary: summarize(ctx.store.problem_summary(batch_id)?),
+        batch,
+        duplicate_of: None,
+        replaced,
+        ignored_columns: ignored,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Rows of a batch as they are validated: appended while the batch is clean, problems
+/// collected for all of them.
+struct BatchState {
+    loader: crate::store::Loader,
+    batch_id: u64,
+    next_record: u64,
+    rows: u64,
+    accepted: u64,
+    errors: u64,
+    rejected_rows: u64,
+    flagged_rows: u64,
+    problems: Vec<ProblemRow>,
+    /// First line of each identity seen, with its interval, to find duplicates in the batch.
+    seen: HashMap<u128, Vec<(i32, i32, u64)>>,
+    objects: Vec<crate::domain::ServiceObject>,
+    facilities: Vec<crate::domain::Facility>,
+    /// A database error while appending.
+    failure: Option<StoreError>,
+}
+
+impl BatchState {
+    fn new(store: &Store, batch_id: u64, next_record: u64) -> Result<BatchState, StoreError> {
+        Ok(BatchState {
+            loader: store.begin_load()?,
+            batch_id,
+            next_record,
+            rows: 0,
+            accepted: 0,
+            errors: 0,
+            rejected_rows: 0,
+            flagged_rows: 0,
+            problems: Vec::new(),
+            seen: HashMap::new(),
+            objects: Vec::new(),
+            facilities: Vec::new(),
+            failure: None,
+        })
+    }
+
+    fn push_problem(&mut self, p: &Problem) {
+        if p.reason.severity() == Severity::Error {
+            self.errors += 1;
+        }
+        self.problems.push(ProblemRow {
+            line: p.line,
+            field: p.field.to_string(),
+            value: p.value.clone(),
+            code: p.reason.code().to_string(),
+            severity: match p.reason.severity() {
+                Severity::Error => "error",
+                Severity::Finding => "finding",
+            }
+            .to_string(),
+            detail: p.detail.clone(),
+            declared_code: p.declared_code,
+        });
+    }
+
+    fn file_problems(&mut self, problems: Vec<Problem>) {
+        for p in &problems {
+            self.push_problem(p);
+        }
+    }
+
+    /// Takes a chunk of validated rows in file order. A database failure is kept and ends
+    /// the batch after reading.
+    fn take(&mut self, results: Vec<(u64, RowResult)>) {
+        if let Err(e) = self.take_rows(results) {
+            self.failure.get_or_insert(e);
+        }
+    }
+
+    fn take_rows(&mut self, results: Vec<(u64, RowResult)>) -> Result<(), StoreError> {
+        for (line, mut result) in results {
+            self.rows += 1;
+            if let Some(record) = &result.record {
+                if let Some(first) = self.duplicate(line, record) {
+                    let field = if matches!(record, Accepted::Object(o) if o.person_hash.is_some())
+                    {
+                        "id_number"
+                    } else {
+                        "credit_code"
+                    };
+                    let value = match record {
+                        Accepted::Object(o) => o.person_masked.clone().or(o.credit_code.clone()),
+                        Accepted::Facility(f) => Some(f.credit_code.clone()),
+                    };
+                    let mut p = Problem::new(
+                        line,
+                        field,
+                        value.unwrap_or_default(),
+                        Reason::DuplicateInBatch,
+                    )
+                    .detail(format!("与第 {first} 行重复"));
+                    p.declared_code = match record {
+                        Accepted::Object(o) => Some(o.declared_code),
+                        Accepted::Facility(f) => Some(f.declared_code),
+                    };
+                    result.problems.push(p);
+                    result.record = None;
+                }
+            }
+            let has_error = result
+                .problems
+                .iter()
+                .any(|p| p.reason.severity() == Severity::Error);
+            if has_error {
+                self.rejected_rows += 1;
+            } else if !result.problems.is_empty() {
+                self.flagged_rows += 1;
+            }
+            for p in &result.problems {
+                self.push_problem(p);
+            }
+            // Once the batch has an error nothing more is appended: it will roll back.
+            if let (Some(record), 0) = (result.record, self.errors) {
+                self.accepted += 1;
+                let id = self.next_record;
+                self.next_record += 1;
+                match record {
+                    Accepted::Object(mut o) => {
+                        o.id = id;
+                        o.batch_id = self.batch_id;
+                        self.objects.push(o);
+                    }
+                    Accepted::Facility(mut f) => {
+                        f.id = id;
+                        f.batch_id = self.batch_id;
+                        self.facilities.push(f);
+                    }
+                }
+            }
+        }
+        self.flush()
+    }
+
+    /// The line of an earlier row of the same identity whose interval overlaps this one.
+    fn duplicate(&mut self, line: u64, record: &Accepted) -> Option<u64> {
+        let key = identity_key(record.identity()?)?;
+        let (from, to) = match record {
+            Accepted::Object(o) => (o.valid_from, o.valid_to),
+            Accepted::Facility(f) => (f.valid_from, f.valid_to),
+        };
+        let day = |d: chrono::NaiveDate| d.num_days_from_ce();
+        let (from, to) = (day(from), to.map_or(i32::MAX, day));
+        let entries = self.seen.entry(key).or_default();
+        if let Some(&(_, _, first)) = entries.iter().find(|(f, t, _)| *f < to && from < *t) {
+            return Some(first);
+        }
+        entries.push((from, to, line));
+        None
+    }
+
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if self.errors > 0 {
+            self.objects.clear();
+            self.facilities.clear();
+            return Ok(());
+        }
+        if !self.objects.is_empty() {
+            self.loader.append_objects(&self.objects)?;
+            self.objects.clear();
+        }
+        if !self.facilities.is_empty() {
+            self.loader.append_facilities(&self.facilities)?;
+            self.facilities.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), StoreError> {
+        self.flush()
+    }
+}
+
+/// A 128-bit key of an identity: the first 32 hex digits of a person hash, or a credit code
+/// packed in base 36 (18 characters fit in 94 bits).
+fn identity_key(identity: &str) -> Option<u128> {
+    if identity.len() == 64 {
+        return u128::from_str_radix(&identity[..32], 16).ok();
+    }
+    identity.bytes().try_fold(0u128, |acc, b| {
+        Some(acc * 36 + u128::from((b as char).to_digit(36)?))
+    })
+}
+
+fn csv_batch(
+    validator: &Validator,
+    text: &[u8],
+    state: &mut BatchState,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<String>, Vec<Problem>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text);
+    let mut header = csv::StringRecord::new();
+    match reader.read_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
+        Err(e) => {
+            return Err(vec![
+                Problem::new(1, "", "", Reason::FileFormat).detail(e.to_string())
+            ])
+        }
+    }
+    let cells: Vec<&str> = header.iter().collect();
+    let map = read::map_header(&validator.columns, &cells, false)?;
+    let read_chunk = |reader: &mut csv::Reader<&[u8]>| -> Result<Vec<csv::ByteRecord>, Problem> {
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        let mut record = csv::ByteRecord::new();
+        while chunk.len() < CHUNK_ROWS {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => chunk.push(std::mem::take(&mut record)),
+                Ok(false) => break,
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    return Err(
+                        Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())
+                    );
+                }
+            }
+        }
+        Ok(chunk)
+    };
+    let mut chunk = read_chunk(&mut reader).map_err(|p| vec![p])?;
+    while !chunk.is_empty() {
+        // Read the next chunk while this one is validated.
+        let (next, results) = rayon::join(
+            || read_chunk(&mut reader),
+            || {
+                chunk
+                    .par_iter()
+                    .with_min_len(1024)
+                    .map(|record| csv_row(validator, &map, record))
+                    .collect::<Vec<_>>()
+            },
+        );
+        state.take(results);
+        progress(state.rows);
+        chunk = next.map_err(|p| vec![p])?;
+    }
+    Ok(map.ignored)
+}
+
+fn csv_row(validator: &Validator, map: &HeaderMap, record: &csv::ByteRecord) -> (u64, RowResult) {
+    let line = record.position().map_or(0, |p| p.line());
+    if record.len() != map.width {
+        let problem = Problem::new(line, "", "", Reason::ColumnCount).detail(format!(
+            "表头 {} 列，本行 {} 列",
+            map.width,
+            record.len()
+        ));
+        return (
+            line,
+            RowResult {
+                record: None,
+                problems: vec![problem],
+            },
+        );
+    }
+    let mut fields: [Option<&str>; 16] = [None; 16];
+    for (slot, source) in fields.iter_mut().zip(&map.source) {
+        *slot = source
+            .and_then(|s| record.get(s))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+    }
+    (line, validator.row(line, &fields[..map.source.len()]))
+}
+
+fn owned_batch(
+    validator: &Validator,
+    rows: Vec<OwnedRow>,
+    state: &mut BatchState,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), Vec<Problem>> {
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let results: Vec<(u64, RowResult)> = chunk
+            .par_iter()
+            .map(|row| {
+                let fields: Vec<Option<&str>> = row.fields.iter().map(|f| f.as_deref()).collect();
+                let mut result = validator.row(row.line, &fields);
+                if let Some(p) = &row.problem {
+                    result.record = None;
+                    result.problems.insert(0, p.clone());
+                }
+                (row.line, result)
+            })
+            .collect();
+        state.take(results);
+        progress(state.rows);
+    }
+    Ok(())
+}

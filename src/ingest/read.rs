@@ -1,0 +1,408 @@
+//! Reading input files into rows of contract columns: CSV (UTF-8 or GB18030, detected or
+//! declared), GeoJSON (point features) and Parquet/GeoParquet (WKB points).
+
+use super::contract::{match_header, Column};
+use super::problem::{Problem, Reason};
+use arrow_array::{Array, BinaryArray, LargeBinaryArray, RecordBatch, StringArray};
+use arrow_schema::DataType;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// Input file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// A GeoJSON FeatureCollection of points.
+    GeoJson,
+    /// Apache Parquet, GeoParquet when it carries `geo` metadata.
+    Parquet,
+}
+
+impl Format {
+    /// Parses `csv`, `geojson` or `parquet`.
+    pub fn from_id(id: &str) -> Option<Format> {
+        match id.to_ascii_lowercase().as_str() {
+            "csv" | "text/csv" => Some(Format::Csv),
+            "geojson" | "json" | "application/geo+json" | "application/json" => {
+                Some(Format::GeoJson)
+            }
+            "parquet" | "geoparquet" | "application/vnd.apache.parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    /// Identifier.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::GeoJson => "geojson",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// From the file's first bytes: Parquet starts with `PAR1`, GeoJSON with `{`.
+    pub fn sniff(bytes: &[u8]) -> Format {
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(&bytes[..0], |i| &bytes[i..]);
+        if bytes.starts_with(b"PAR1") {
+            Format::Parquet
+        } else if start.starts_with(b"{") {
+            Format::GeoJson
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// Text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 when the bytes are valid UTF-8, else GB18030.
+    #[default]
+    Auto,
+    /// UTF-8 (a byte-order mark is skipped).
+    Utf8,
+    /// GB18030 (a superset of GBK and GB2312).
+    Gb18030,
+}
+
+impl Encoding {
+    /// Parses `auto`, `utf-8`, `gb18030` (`gbk`, `gb2312` read as GB18030).
+    pub fn from_id(id: &str) -> Option<Encoding> {
+        match id.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "auto" => Some(Encoding::Auto),
+            "utf8" => Some(Encoding::Utf8),
+            "gb18030" | "gbk" | "gb2312" => Some(Encoding::Gb18030),
+            _ => None,
+        }
+    }
+}
+
+/// The file decoded to UTF-8, and the encoding it was in (`utf-8` / `gb18030`).
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Cow<'_, [u8]>, &'static str), Problem> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let utf8 = || match std::str::from_utf8(bytes) {
+        Ok(_) => Ok((Cow::Borrowed(bytes), "utf-8")),
+        Err(e) => Err(e.valid_up_to()),
+    };
+    let gb = || {
+        let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+        if had_errors {
+            // The first line holding a byte GB18030 cannot read.
+            let bad = text.find('\u{fffd}').unwrap_or(0);
+            Err(text[..bad].matches('\n').count())
+        } else {
+            Ok((Cow::Owned(text.into_owned().into_bytes()), "gb18030"))
+        }
+    };
+    let line_of =
+        |offset: usize| bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    match encoding {
+        Encoding::Utf8 => utf8().map_err(|at| encoding_problem(line_of(at), "utf-8")),
+        Encoding::Gb18030 => gb().map_err(|lines| encoding_problem(lines as u64 + 1, "gb18030")),
+        Encoding::Auto => utf8().or_else(|_| {
+            gb().map_err(|lines| encoding_problem(lines as u64 + 1, "utf-8 / gb18030"))
+        }),
+    }
+}
+
+fn encoding_problem(line: u64, tried: &str) -> Problem {
+    Problem::new(line, "", "", Reason::Encoding).detail(format!("无法按 {tried} 解码"))
+}
+
+/// Which file column feeds each contract column, and what the header holds beyond them.
+#[derive(Debug, Clone)]
+pub struct HeaderMap {
+    /// For each contract column, the file's column index.
+    pub source: Vec<Option<usize>>,
+    /// Header cells no contract column matches (reported, not stored).
+    pub ignored: Vec<String>,
+    /// Columns of the file.
+    pub width: usize,
+}
+
+/// Matches a header row against the contract. Missing required columns are problems
+/// (`geometry_points`: lon/lat come from a geometry and need no column).
+pub fn map_header(
+    columns: &[Column],
+    header: &[&str],
+    geometry_points: bool,
+) -> Result<HeaderMap, Vec<Problem>> {
+    let mut source = vec![None; columns.len()];
+    let mut ignored = Vec::new();
+    for (i, cell) in header.iter().enumerate() {
+        match match_header(columns, cell) {
+            Some((c, _)) if source[c].is_none() => source[c] = Some(i),
+            _ => ignored.push(cell.trim().to_string()),
+        }
+    }
+    let missing: Vec<Problem> = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            c.required
+                && source[*i].is_none()
+                && !(geometry_points && matches!(c.name, "lon" | "lat"))
+        })
+        .map(|(_, c)| {
+            Problem::new(1, c.name, "", Reason::MissingColumn)
+                .detail(format!("{} / {}", c.name, c.name_zh))
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(HeaderMap {
+            source,
+            ignored,
+            width: header.len(),
+        })
+    } else {
+        Err(missing)
+    }
+}
+
+/// One row of a GeoJSON or Parquet file, as text per contract column.
+#[derive(Debug, Clone)]
+pub struct OwnedRow {
+    /// Feature or row number (1-based).
+    pub line: u64,
+    /// Value per contract column.
+    pub fields: Vec<Option<String>>,
+    /// A problem found while reading (e.g. a feature without a point geometry).
+    pub problem: Option<Problem>,
+}
+
+/// Reads a GeoJSON FeatureCollection of points into rows.
+pub fn geojson_rows(
+    bytes: &[u8],
+    columns: &[Column],
+) -> Result<(Vec<OwnedRow>, Vec<String>), Vec<Problem>> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        vec![Problem::new(e.line() as u64, "", "", Reason::FileFormat)
+            .detail(format!("GeoJSON: {e}"))]
+    })?;
+    let features = value
+        .get("features")
+        .and_then(Value::as_array)
+        .filter(|_| value.get("type").and_then(Value::as_str) == Some("FeatureCollection"))
+        .ok_or_else(|| {
+            vec![Problem::new(0, "", "", Reason::FileFormat)
+                .detail("不是 GeoJSON FeatureCollection")]
+        })?;
+    // The header is the union of property names.
+    let mut names: Vec<String> = Vec::new();
+    for f in features {
+        if let Some(props) = f.get("properties").and_then(Value::as_object) {
+            for k in props.keys() {
+                if !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+        }
+    }
+    let header: Vec<&str> = names.iter().map(String::as_str).collect();
+    let map = map_header(columns, &header, true)?;
+    let lon = columns.iter().position(|c| c.name == "lon");
+    let lat = columns.iter().position(|c| c.name == "lat");
+    let rows = features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let line = i as u64 + 1;
+            let props = f.get("properties").and_then(Value::as_object);
+            let mut fields: Vec<Option<String>> = map
+                .source
+                .iter()
+                .map(|src| {
+                    let name = &names[(*src)?];
+                    cell_text(props?.get(name)?)
+                })
+                .collect();
+            let mut problem = None;
+            let coords = f
+                .get("geometry")
+                .filter(|g| g.get("type").and_then(Value::as_str) == Some("Point"))
+                .and_then(|g| g.get("coordinates"))
+                .and_then(Value::as_array);
+            match coords {
+                Some(c) if c.len() >= 2 => {
+                    if let (Some(x), Some(y)) = (lon, lat) {
+                        fields[x] = cell_text(&c[0]);
+                        fields[y] = cell_text(&c[1]);
+                    }
+                }
+                _ => {
+                    problem = Some(
+                        Problem::new(line, "lon", "", Reason::CoordInvalid)
+                            .detail("geometry 应为 Point"),
+                    );
+                }
+            }
+            OwnedRow {
+                line,
+                fields,
+                problem,
+            }
+        })
+        .collect();
+    Ok((rows, map.ignored))
+}
+
+fn cell_text(v: &Value) -> Option<String> {
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) => s.trim().to_string(),
+        other => other.to_string(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Reads a Parquet file into rows; GeoParquet's primary geometry column (WKB points) gives
+/// lon/lat. Any column type is read as text.
+pub fn parquet_rows(
+    bytes: &[u8],
+    columns: &[Column],
+) -> Result<(Vec<OwnedRow>, Vec<String>), Vec<Problem>> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let format = |e: &dyn std::fmt::Display| {
+        vec![Problem::new(0, "", "", Reason::FileFormat).detail(format!("Parquet: {e}"))]
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
+        .map_err(|e| format(&e))?;
+    let geometry_column = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == "geo"))
+        .and_then(|k| k.value.as_deref())
+        .and_then(|v| serde_json::from_str::<Value>(v).ok())
+        .and_then(|geo| {
+            geo.get("primary_column")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+    let schema = builder.schema().clone();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let header: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| Some(*n) != geometry_column.as_deref())
+        .collect();
+    let map = map_header(columns, &header, geometry_column.is_some())?;
+    let source: Vec<Option<usize>> = map
+        .source
+        .iter()
+        .map(|s| s.and_then(|i| names.iter().position(|n| *n == header[i])))
+        .collect();
+    let geometry_index = geometry_column
+        .as_deref()
+        .and_then(|g| names.iter().position(|n| *n == g));
+    let lon = columns.iter().position(|c| c.name == "lon");
+    let lat = columns.iter().position(|c| c.name == "lat");
+    let reader = builder.build().map_err(|e| format(&e))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch: RecordBatch = batch.map_err(|e| format(&e))?;
+        let texts: Vec<Option<StringArray>> = source
+            .iter()
+            .map(|s| {
+                let col = batch.column((*s)?);
+                let text = arrow_cast::cast(col, &DataType::Utf8).ok()?;
+                text.as_any().downcast_ref::<StringArray>().cloned()
+            })
+            .collect();
+        let wkb: Option<Vec<Option<(f64, f64)>>> =
+            geometry_index.map(|g| wkb_points(batch.column(g).as_ref()));
+        for r in 0..batch.num_rows() {
+            let line = rows.len() as u64 + 1;
+            let mut fields: Vec<Option<String>> = texts
+                .iter()
+                .map(|t| {
+                    let t = t.as_ref()?;
+                    (!t.is_null(r))
+                        .then(|| t.value(r).trim().to_string())
+                        .filter(|s| !s.is_empty())
+                })
+                .collect();
+            let mut problem = None;
+            if let Some(points) = &wkb {
+                match (points[r], lon, lat) {
+                    (Some((x, y)), Some(i), Some(j)) => {
+                        fields[i] = Some(x.to_string());
+                        fields[j] = Some(y.to_string());
+                    }
+                    _ => {
+                        problem = Some(
+                            Problem::new(line, "lon", "", Reason::CoordInvalid)
+                                .detail("geometry 应为 WKB Point"),
+                        )
+                    }
+                }
+            }
+            rows.push(OwnedRow {
+                line,
+                fields,
+                problem,
+            });
+        }
+    }
+    Ok((rows, map.ignored))
+}
+
+/// Points of a WKB column (`None` for nulls and non-points).
+fn wkb_points(column: &dyn Array) -> Vec<Option<(f64, f64)>> {
+    let read = |i: usize, value: &[u8]| -> Option<(f64, f64)> {
+        let _ = i;
+        wkb_point(value)
+    };
+    if let Some(a) = column.as_any().downcast_ref::<BinaryArray>() {
+        (0..a.len())
+            .map(|i| (!a.is_null(i)).then(|| read(i, a.value(i))).flatten())
+            .collect()
+    } else if let Some(a) = column.as_any().downcast_ref::<LargeBinaryArray>() {
+        (0..a.len())
+            .map(|i| (!a.is_null(i)).then(|| read(i, a.value(i))).flatten())
+            .collect()
+    } else {
+        vec![None; column.len()]
+    }
+}
+
+/// Decodes a 2D (or Z/M, ISO or EWKB flag) WKB Point.
+pub fn wkb_point(b: &[u8]) -> Option<(f64, f64)> {
+    if b.len() < 21 {
+        return None;
+    }
+    let little = match b[0] {
+        1 => true,
+        0 => false,
+        _ => return None,
+    };
+    let u32_at = |o: usize| {
+        let bytes: [u8; 4] = b[o..o + 4].try_into().ok()?;
+        Some(if little {
+            u32::from_le_bytes(bytes)
+        } else {
+            u32::from_be_bytes(bytes)
+        })
+    };
+    let f64_at = |o: usize| {
+        let bytes: [u8; 8] = b.get(o..o + 8)?.try_into().ok()?;
+        Some(if little {
+            f64::from_le_bytes(bytes)
+        } else {
+            f64::from_be_bytes(bytes)
+        })
+    };
+    let ty = u32_at(1)?;
+    // ISO: 1, 1001 (Z), 2001 (M), 3001 (ZM); EWKB: high flag bits over 1.
+    let base = (ty & 0x0FFF_FFFF) % 1000;
+    let srid = ty & 0x2000_0000 != 0;
+    if base != 1 {
+        return None;
+    }
+    let offset = if srid { 9 } else { 5 };
+    Some((f64_at(offset)?, f64_at(offset + 8)?))
+}

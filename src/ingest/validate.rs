@@ -1,0 +1,643 @@
+//! Per-row validation: every field of a row checked against its kind's contract, the point
+//! converted to WGS84 and assigned to its county, the ID number hashed and masked (the raw
+//! number goes no further than this function).
+
+use super::contract::{self, Column, FieldType};
+use super::problem::{Problem, Reason};
+use crate::domain::identity::{
+    mask_id_number, validate_credit_code, validate_id_number, IdNumberError, PersonHasher,
+};
+use crate::domain::{
+    CodeChanges, Datum, DivisionCode, Facility, Kind, Month, Registry, ServiceObject, Unit,
+};
+use crate::spatial::CountyIndex;
+use chrono::{Datelike, Days, NaiveDate};
+use geo::{Closest, ClosestPoint, Distance, Haversine, MultiPolygon, Point};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// A row that passed: the record to store (ids are given when appended).
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    /// A person, organization or event.
+    Object(ServiceObject),
+    /// A facility.
+    Facility(Facility),
+}
+
+impl Accepted {
+    /// The key that must be unique within a batch: the person hash or the credit code.
+    pub fn identity(&self) -> Option<&str> {
+        match self {
+            Accepted::Object(o) => o.person_hash.as_deref().or(o.credit_code.as_deref()),
+            Accepted::Facility(f) => Some(f.credit_code.as_str()),
+        }
+    }
+}
+
+/// The outcome of one row.
+#[derive(Debug, Clone, Default)]
+pub struct RowResult {
+    /// The record, when the row has no error (it may still carry findings).
+    pub record: Option<Accepted>,
+    /// Errors and findings.
+    pub problems: Vec<Problem>,
+}
+
+/// What a validator needs to know, shared by every row of a batch.
+pub struct Validator<'a> {
+    /// Kind of every row.
+    pub kind: Kind,
+    /// The batch's province: rows declared elsewhere are rejected.
+    pub province: Option<DivisionCode>,
+    /// The batch's month: rows not in force in it are rejected.
+    pub month: Option<Month>,
+    /// Dates after this are in the future.
+    pub today: NaiveDate,
+    /// Declared coordinate system of the points.
+    pub datum: Datum,
+    /// How far (metres) a point may lie outside its declared county without a finding.
+    pub tolerance_m: f64,
+    /// Division tree.
+    pub registry: &'a Registry,
+    /// Assignment index over the leaves.
+    pub index: &'a CountyIndex,
+    /// Leaf boundaries, for distances to a declared county.
+    pub leaf_geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Code changes.
+    pub changes: &'a CodeChanges,
+    /// Keyed hash of ID numbers.
+    pub hasher: &'a PersonHasher,
+    /// Contract columns of the kind.
+    pub columns: Vec<Column>,
+}
+
+/// Index of each canonical column in [`Validator::columns`].
+struct Slots {
+    division: usize,
+    lon: usize,
+    lat: usize,
+    from: usize,
+    to: usize,
+    key: usize,
+}
+
+const SLOTS: Slots = Slots {
+    division: 0,
+    lon: 1,
+    lat: 2,
+    from: 3,
+    to: 4,
+    key: 5,
+};
+
+impl Validator<'_> {
+    /// Checks one row. `fields[i]` is the trimmed value of contract column `i` (`None` when
+    /// the column is absent or the cell empty).
+    pub fn row(&self, line: u64, fields: &[Option<&str>]) -> RowResult {
+        let mut problems = Vec::new();
+        let get = |i: usize| fields.get(i).copied().flatten();
+        // Required fields first: an empty one is reported once, not again by its type check.
+        for (i, c) in self.columns.iter().enumerate() {
+            if c.required && get(i).is_none() {
+                problems.push(Problem::new(line, c.name, "", Reason::Required));
+            }
+        }
+        let declared = get(SLOTS.division).and_then(|v| self.division(line, v, &mut problems));
+        let point = match (get(SLOTS.lon), get(SLOTS.lat)) {
+            (Some(lon), Some(lat)) => self.point(line, lon, lat, &mut problems),
+            _ => None,
+        };
+        let from = get(SLOTS.from).and_then(|v| date(line, "valid_from", v, &mut problems));
+        let to = get(SLOTS.to).and_then(|v| date(line, "valid_to", v, &mut problems));
+        if let Some(from) = from {
+            if from > self.today {
+                problems.push(Problem::new(
+                    line,
+                    "valid_from",
+                    from.to_string(),
+                    Reason::DateFuture,
+                ));
+            }
+            if let Some(to) = to.filter(|to| *to <= from) {
+                problems.push(
+                    Problem::new(line, "valid_to", to.to_string(), Reason::DateOrder)
+                        .detail(format!("valid_from {from}")),
+                );
+            }
+        }
+        let is_event = self.kind.unit() == Unit::Event;
+        // An event lasts its day; a given end date is not used.
+        let to = if is_event {
+            from.map(|d| d + Days::new(1))
+        } else {
+            to
+        };
+        if let (Some(month), Some(from)) = (self.month, from) {
+            let in_force = from <= month.last_day() && to.is_none_or(|t| t > month.first_day());
+            if !in_force {
+                problems.push(
+                    Problem::new(line, "valid_from", from.to_string(), Reason::OutOfSlice)
+                        .detail(format!("month {month}")),
+                );
+            }
+        }
+        let key = get(SLOTS.key);
+        let (person, credit) = match self.kind.unit() {
+            Unit::Person | Unit::Event => (
+                key.and_then(|v| self.id_number(line, v, from, fields, &mut problems)),
+                None,
+            ),
+            Unit::Organization | Unit::Facility => {
+                let credit = key.and_then(|v| {
+                    let upper = v.to_ascii_uppercase();
+                    if validate_credit_code(&upper) {
+                        Some(upper)
+                    } else {
+                        problems.push(Problem::new(line, "credit_code", v, Reason::CreditCode));
+                        None
+                    }
+                });
+                (None, credit)
+            }
+        };
+        let attrs = self.attributes(line, fields, &mut problems);
+        let (facility_name, capacity, occupied) = if self.kind.is_facility() {
+            self.facility_fields(line, fields, &mut problems)
+        } else {
+            (None, None, None)
+        };
+        // The point is placed even when other fields failed, so a point at sea is reported too.
+        let placed = point
+            .map(|(lon, lat)| self.place(line, declared.map(|d| d.0), lon, lat, &mut problems));
+        for p in &mut problems {
+            p.declared_code = declared.map(|d| d.0.get());
+        }
+        if problems
+            .iter()
+            .any(|p| p.reason.severity() == super::problem::Severity::Error)
+        {
+            return RowResult {
+                record: None,
+                problems,
+            };
+        }
+        // Every required part is present here, or an error was recorded above.
+        let (Some((declared, changed_from)), Some((lon, lat)), Some((county, cell)), Some(from)) =
+            (declared, point, placed, from)
+        else {
+            return RowResult {
+                record: None,
+                problems,
+            };
+        };
+        let mut attrs = attrs;
+        if let Some(old) = changed_from {
+            attrs.insert(
+                "declared_code_original".into(),
+                Value::from(format!("{old:06}")),
+            );
+        }
+        let record = if self.kind.is_facility() {
+            let (Some(name), Some(capacity), Some(credit)) = (facility_name, capacity, credit)
+            else {
+                return RowResult {
+                    record: None,
+                    problems,
+                };
+            };
+            Accepted::Facility(Facility {
+                id: 0,
+                kind: self.kind,
+                name,
+                credit_code: credit,
+                lon,
+                lat,
+                declared_code: declared.get(),
+                county_code: county,
+                h3: cell,
+                capacity,
+                occupied: occupied.unwrap_or(0),
+                valid_from: from,
+                valid_to: to,
+                batch_id: 0,
+            })
+        } else {
+            let (person_hash, person_masked) = match person {
+                Some((hash, masked)) => (Some(hash), Some(masked)),
+                None => (None, None),
+            };
+            Accepted::Object(ServiceObject {
+                id: 0,
+                kind: self.kind,
+                lon,
+                lat,
+                declared_code: declared.get(),
+                county_code: county,
+                h3: cell,
+                valid_from: from,
+                valid_to: to,
+                person_hash,
+                person_masked,
+                credit_code: credit,
+                attrs: Value::Object(attrs).to_string(),
+                batch_id: 0,
+            })
+        };
+        RowResult {
+            record: Some(record),
+            problems,
+        }
+    }
+
+    /// The declared county (after code changes) and the code as given when it changed.
+    fn division(
+        &self,
+        line: u64,
+        value: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(DivisionCode, Option<u32>)> {
+        if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(Problem::new(
+                line,
+                "division_code",
+                value,
+                Reason::DivisionFormat,
+            ));
+            return None;
+        }
+        let Some(code) = value
+            .parse::<u32>()
+            .ok()
+            .and_then(|c| DivisionCode::new(c).ok())
+        else {
+            problems.push(Problem::new(
+                line,
+                "division_code",
+                value,
+                Reason::DivisionUnknown,
+            ));
+            return None;
+        };
+        let (code, changed_from) = if self.registry.get(code).is_some() {
+            (code, None)
+        } else if let Some((new, effective)) = self.changes.current(code.get()) {
+            let Ok(new_code) = DivisionCode::new(new) else {
+                problems.push(Problem::new(
+                    line,
+                    "division_code",
+                    value,
+                    Reason::DivisionUnknown,
+                ));
+                return None;
+            };
+            problems.push(
+                Problem::new(line, "division_code", value, Reason::DivisionCodeChanged)
+                    .detail(format!("→ {new:06} ({effective})")),
+            );
+            (new_code, Some(code.get()))
+        } else {
+            problems.push(Problem::new(
+                line,
+                "division_code",
+                value,
+                Reason::DivisionUnknown,
+            ));
+            return None;
+        };
+        let Some(info) = self.registry.get(code) else {
+            problems.push(Problem::new(
+                line,
+                "division_code",
+                value,
+                Reason::DivisionUnknown,
+            ));
+            return None;
+        };
+        if !info.is_leaf {
+            problems.push(
+                Problem::new(line, "division_code", value, Reason::DivisionNotCounty)
+                    .detail(info.name.clone()),
+            );
+            return None;
+        }
+        if let Some(province) = self.province {
+            if self
+                .registry
+                .representative(code, crate::domain::Level::Province)
+                != Some(province)
+            {
+                problems.push(
+                    Problem::new(
+                        line,
+                        "division_code",
+                        value,
+                        Reason::DivisionOutsideProvince,
+                    )
+                    .detail(format!("province {province}")),
+                );
+                return None;
+            }
+        }
+        Some((code, changed_from))
+    }
+
+    fn point(
+        &self,
+        line: u64,
+        lon: &str,
+        lat: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<(f64, f64)> {
+        let parse = |v: &str| v.parse::<f64>().ok().filter(|x| x.is_finite());
+        match (parse(lon), parse(lat)) {
+            (Some(x), Some(y)) if (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y) => {
+                Some(self.datum.to_wgs84(x, y))
+            }
+            (x, _) => {
+                let (field, value) = if x.is_none_or(|x| !(-180.0..=180.0).contains(&x)) {
+                    ("lon", lon)
+                } else {
+                    ("lat", lat)
+                };
+                problems.push(Problem::new(line, field, value, Reason::CoordInvalid));
+                None
+            }
+        }
+    }
+
+    /// Assigns the point: its county (or the declared one when it lies just outside every
+    /// boundary) and H3 cell; a point far from its declared county is a finding.
+    fn place(
+        &self,
+        line: u64,
+        declared: Option<DivisionCode>,
+        lon: f64,
+        lat: f64,
+        problems: &mut Vec<Problem>,
+    ) -> (Option<u32>, Option<u64>) {
+        let assignment = self.index.assign(lon, lat);
+        let cell = assignment.cell.map(u64::from);
+        let shown = format!("{lon:.6},{lat:.6}");
+        let county = match (assignment.county, declared) {
+            (Some(c), Some(d)) if c != d => {
+                let distance = self.distance_to(d, lon, lat);
+                if distance > self.tolerance_m {
+                    let name = self.registry.get(c).map(|d| d.name.as_str()).unwrap_or("");
+                    problems.push(
+                        Problem::new(line, "lon", shown, Reason::CoordCountyMismatch)
+                            .detail(format!("在 {name} {c}，距申报区划 {distance:.0} 米")),
+                    );
+                }
+                Some(c)
+            }
+            (Some(c), _) => Some(c),
+            (None, declared) => {
+                let distance = declared.map_or(f64::INFINITY, |d| self.distance_to(d, lon, lat));
+                if distance <= self.tolerance_m {
+                    problems.push(
+                        Problem::new(line, "lon", shown, Reason::CoordSnapped)
+                            .detail(format!("距申报区划边界 {distance:.0} 米")),
+                    );
+                    declared
+                } else {
+                    let detail = if distance.is_finite() {
+                        format!("距申报区划 {:.1} 公里", distance / 1000.0)
+                    } else {
+                        String::new()
+                    };
+                    problems.push(
+                        Problem::new(line, "lon", shown, Reason::CoordOutsideChina).detail(detail),
+                    );
+                    None
+                }
+            }
+        };
+        (county.map(DivisionCode::get), cell)
+    }
+
+    /// Metres from the point to the declared county's boundary (0 inside).
+    fn distance_to(&self, code: DivisionCode, lon: f64, lat: f64) -> f64 {
+        let Some(geometry) = self.leaf_geometries.get(&code) else {
+            return f64::INFINITY;
+        };
+        let point = Point::new(lon, lat);
+        match geometry.closest_point(&point) {
+            Closest::Intersection(_) => 0.0,
+            Closest::SinglePoint(p) => Haversine.distance(point, p),
+            Closest::Indeterminate => f64::INFINITY,
+        }
+    }
+
+    /// Validates an ID number; returns its keyed hash and masked form.
+    fn id_number(
+        &self,
+        line: u64,
+        value: &str,
+        from: Option<NaiveDate>,
+        fields: &[Option<&str>],
+        problems: &mut Vec<Problem>,
+    ) -> Option<(String, String)> {
+        let masked = mask_id_number(value);
+        let birth = match validate_id_number(value, self.today) {
+            Ok(birth) => birth,
+            Err(e) => {
+                let reason = match e {
+                    IdNumberError::Format => Reason::IdFormat,
+                    IdNumberError::BirthDate => Reason::IdBirthDate,
+                    IdNumberError::CheckDigit => Reason::IdCheckDigit,
+                };
+                problems.push(Problem::new(line, "id_number", masked, reason));
+                return None;
+            }
+        };
+        if let Some(from) = from {
+            let age = years_between(birth, from);
+            let rule = match self.kind {
+                Kind::Orphan | Kind::DeFactoOrphan if age >= 18 => Some("应未满18周岁".to_string()),
+                Kind::Marriage => {
+                    let marriage = self.attr_value(fields, "type") != Some("divorce");
+                    // GB 11643: the 17th digit is odd for men. Legal age: men 22, women 20.
+                    let male = value.as_bytes()[16] % 2 == 1;
+                    let minimum = if male { 22 } else { 20 };
+                    (marriage && age < minimum)
+                        .then(|| format!("结婚登记年龄应不小于{minimum}周岁"))
+                }
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                problems.push(
+                    Problem::new(line, "id_number", masked.clone(), Reason::AgeRule)
+                        .detail(format!("{age} 周岁，{rule}")),
+                );
+            }
+        }
+        Some((self.hasher.hash_id_number(value), masked))
+    }
+
+    /// The stored value of an attribute column (choice aliases resolved).
+    fn attr_value<'f>(&self, fields: &[Option<&'f str>], name: &str) -> Option<&'f str> {
+        let (i, column) = self
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == name)?;
+        let raw = fields.get(i).copied().flatten()?;
+        match column.ty {
+            FieldType::Choice(values) => values
+                .iter()
+                .find(|(v, zh)| raw.eq_ignore_ascii_case(v) || raw == *zh)
+                .map(|(v, _)| *v),
+            _ => Some(raw),
+        }
+    }
+
+    fn attributes(
+        &self,
+        line: u64,
+        fields: &[Option<&str>],
+        problems: &mut Vec<Problem>,
+    ) -> Map<String, Value> {
+        let mut attrs = Map::new();
+        for (i, c) in self.columns.iter().enumerate().filter(|(_, c)| c.attr) {
+            let Some(raw) = fields.get(i).copied().flatten() else {
+                continue;
+            };
+            match typed(c.ty, raw) {
+                Some(v) => {
+                    attrs.insert(c.name.to_string(), v);
+                }
+                None => problems.push(
+                    Problem::new(line, c.name, raw, Reason::ValueInvalid)
+                        .detail(contract_hint(c.ty)),
+                ),
+            }
+        }
+        attrs
+    }
+
+    fn facility_fields(
+        &self,
+        line: u64,
+        fields: &[Option<&str>],
+        problems: &mut Vec<Problem>,
+    ) -> (Option<String>, Option<u32>, Option<u32>) {
+        let mut name = None;
+        let mut capacity = None;
+        let mut occupied = None;
+        for (i, c) in self.columns.iter().enumerate().skip(SLOTS.key + 1) {
+            let Some(raw) = fields.get(i).copied().flatten() else {
+                continue;
+            };
+            match (c.name, typed(c.ty, raw)) {
+                ("name", Some(Value::String(s))) => name = Some(s),
+                ("capacity", Some(v)) => capacity = v.as_u64().map(|n| n as u32),
+                ("occupied", Some(v)) => occupied = v.as_u64().map(|n| n as u32),
+                (_, _) => problems.push(
+                    Problem::new(line, c.name, raw, Reason::ValueInvalid)
+                        .detail(contract_hint(c.ty)),
+                ),
+            }
+        }
+        if let (Some(cap), Some(occ)) = (capacity, occupied) {
+            if occ > cap {
+                problems.push(
+                    Problem::new(line, "occupied", occ.to_string(), Reason::Capacity)
+                        .detail(format!("capacity {cap}")),
+                );
+            }
+        }
+        (name, capacity, occupied)
+    }
+}
+
+/// The value of a typed cell, `None` when it does not fit.
+fn typed(ty: FieldType, raw: &str) -> Option<Value> {
+    match ty {
+        FieldType::Text => Some(Value::from(raw)),
+        FieldType::Int { min, max } => raw
+            .parse::<i64>()
+            .ok()
+            .or_else(|| {
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0)
+                    .map(|f| f as i64)
+            })
+            .filter(|n| (min..=max).contains(n))
+            .map(Value::from),
+        FieldType::Number { min, max } => raw
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && (min..=max).contains(n))
+            .map(Value::from),
+        FieldType::Choice(values) => values
+            .iter()
+            .find(|(v, zh)| raw.eq_ignore_ascii_case(v) || raw == *zh)
+            .map(|(v, _)| Value::from(*v)),
+        FieldType::Bool => match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "是" | "y" | "yes" => Some(Value::Bool(true)),
+            "false" | "0" | "否" | "n" | "no" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        _ => Some(Value::from(raw)),
+    }
+}
+
+fn contract_hint(ty: FieldType) -> String {
+    match ty {
+        FieldType::Choice(values) => {
+            let list: Vec<String> = values.iter().map(|(v, zh)| format!("{v}/{zh}")).collect();
+            format!("应为 {}", list.join("、"))
+        }
+        FieldType::Int { min, max } => format!("应为 {min}–{max} 的整数"),
+        FieldType::Number { min, max } => format!("应为 {min}–{max} 的数值"),
+        FieldType::Bool => "应为 是/否".into(),
+        _ => String::new(),
+    }
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD` (years 1900–2199).
+pub fn parse_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    let digits = |s: &[u8]| -> Option<u32> {
+        s.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = match b.len() {
+        10 if (b[4] == b'-' && b[7] == b'-') || (b[4] == b'/' && b[7] == b'/') => {
+            (digits(&b[..4])?, digits(&b[5..7])?, digits(&b[8..])?)
+        }
+        8 => (digits(&b[..4])?, digits(&b[4..6])?, digits(&b[6..])?),
+        // Parquet timestamps cast to text: take the date part.
+        n if n > 10 && (b[10] == b' ' || b[10] == b'T') => return parse_date(&v[..10]),
+        _ => return None,
+    };
+    if !(1900..2200).contains(&y) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+fn date(line: u64, field: &'static str, v: &str, problems: &mut Vec<Problem>) -> Option<NaiveDate> {
+    let parsed = parse_date(v);
+    if parsed.is_none() {
+        problems.push(Problem::new(line, field, v, Reason::DateInvalid));
+    }
+    parsed
+}
+
+/// Whole years from `birth` to `on`.
+fn years_between(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut years = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    years
+}
+
+/// The contract of `kind` (columns in [`Validator::columns`] order).
+pub fn columns_for(kind: Kind) -> Vec<Column> {
+    contract::columns(kind)
+}
