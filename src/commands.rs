@@ -416,8 +416,14 @@ pub fn ingest(
     );
     bar.set_message("校验入库 validating");
     eprintln!("ingest: reading {} ({} bytes)", file.display(), bytes.len());
+    // Without a terminal (logs, scripts) progress is one line per chunk of rows.
+    let lines = bar.is_hidden();
     let outcome = crate::ingest::ingest(&refs.context(&store), &bytes, &request, &|n| {
-        bar.set_position(n)
+        if lines {
+            eprintln!("ingest: {n} rows validated");
+        } else {
+            bar.set_position(n);
+        }
     })?;
     bar.finish_and_clear();
     let b = &outcome.batch;

@@ -641,7 +641,11 @@ fn owned_batch(
                 let fields: Vec<Option<&str>> = row.fields.iter().map(|f| f.as_deref()).collect();
                 let mut result = validator.row(row.line, &fields);
                 if let Some(p) = &row.problem {
+                    // The geometry's own problem replaces "lon/lat empty".
                     result.record = None;
+                    result.problems.retain(|q| {
+                        !(q.reason == Reason::Required && matches!(q.field, "lon" | "lat"))
+                    });
                     result.problems.insert(0, p.clone());
                 }
                 (row.line, result)

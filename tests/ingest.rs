@@ -1,0 +1,277 @@
+//! Ingest through the real binary and server: a malformed-input corpus gives exactly the
+//! expected problem reports and writes nothing; a batch killed mid-way leaves nothing; a
+//! million-row file with one bad row lands nothing; uploads over HTTP reach the statistics.
+
+mod common;
+
+use shikong::domain::identity::make_id_number;
+use shikong::store::Store;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const RECORDS: u64 = 20_000;
+
+fn corpus() -> PathBuf {
+    common::repo_root().join("tests/ingest/corpus")
+}
+
+/// Runs `shikong ingest`; returns (success, stdout JSON, stderr).
+fn ingest(
+    data: &Path,
+    file: &Path,
+    args: &[&str],
+    report: &Path,
+) -> (bool, serde_json::Value, String) {
+    let output = Command::new(common::binary())
+        .arg("--data-dir")
+        .arg(data)
+        .args(["ingest", "--records", &RECORDS.to_string()])
+        .arg(file)
+        .args(args)
+        .arg("--report")
+        .arg(report)
+        .output()
+        .expect("run shikong ingest");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{file:?}: not JSON ({e}): {stdout}\n{stderr}"));
+    (output.status.success(), json, stderr)
+}
+
+/// `(rows, committed batches)` in the database.
+fn counts(data: &Path) -> (u64, u64) {
+    let store = Store::open(&data.join("shikong.duckdb")).unwrap();
+    let conn = store.connection().unwrap();
+    let rows: u64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM service_objects) + (SELECT count(*) FROM facilities)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let batches: u64 = conn
+        .query_row(
+            "SELECT count(*) FROM batches WHERE status = 'committed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (rows, batches)
+}
+
+/// `line,field,code` rows of a problem report CSV.
+fn report_rows(path: &Path) -> Vec<String> {
+    if !path.exists() {
+        return Vec::new();
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            format!("{},{},{}", &r[0], &r[1], &r[3])
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_gives_the_expected_reports_and_rejected_files_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::run_ok(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "init",
+        "--records",
+        &RECORDS.to_string(),
+    ]);
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "expected" && e != "py"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "corpus has {} files", cases.len());
+    for file in cases {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let expected = std::fs::read_to_string(file.with_extension("expected")).unwrap();
+        let mut lines = expected.lines();
+        let status = lines.next().unwrap();
+        let want: Vec<String> = lines.map(str::to_string).collect();
+        let kind = match name.as_str() {
+            "orphan_age.csv" => "orphan",
+            "facility.csv" => "elderly_care",
+            _ => "dibao",
+        };
+        let before = counts(&data);
+        let report = dir.path().join(format!("{name}.problems.csv"));
+        let (ok, json, stderr) = ingest(&data, &file, &["--kind", kind], &report);
+        assert_eq!(json["batch"]["status"], status, "{name}: {json}\n{stderr}");
+        assert_eq!(ok, status == "committed", "{name}: exit status\n{stderr}");
+        assert_eq!(report_rows(&report), want, "{name}: problem report");
+        let after = counts(&data);
+        if status == "committed" {
+            assert_eq!(
+                after.0,
+                before.0 + json["batch"]["rows_accepted"].as_u64().unwrap(),
+                "{name}"
+            );
+            assert_eq!(after.1, before.1 + 1, "{name}");
+        } else {
+            assert_eq!(
+                after, before,
+                "{name}: a rejected file changed the database"
+            );
+            // The report names the file's line and a Chinese reason for every problem.
+            if report.exists() {
+                let text = std::fs::read_to_string(&report).unwrap();
+                assert!(
+                    text.starts_with('\u{feff}') && text.contains("问题说明"),
+                    "{name}"
+                );
+            }
+        }
+    }
+    // Re-uploading a committed file is idempotent.
+    let before = counts(&data);
+    let (ok, json, _) = ingest(
+        &data,
+        &corpus().join("valid.csv"),
+        &["--kind", "dibao"],
+        &dir.path().join("again.csv"),
+    );
+    assert!(ok);
+    assert!(json["duplicate_of"].is_u64(), "{json}");
+    assert_eq!(counts(&data), before);
+    // Values of personal fields are masked in reports; raw numbers reach neither the report
+    // nor the database.
+    let report = std::fs::read_to_string(dir.path().join("check_digit.csv.problems.csv")).unwrap();
+    assert!(report.contains("3301**********"), "{report}");
+    let raw = std::fs::read_to_string(corpus().join("valid.csv")).unwrap();
+    let first_id = raw
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(5)
+        .unwrap()
+        .to_string();
+    drop(raw);
+    let db = std::fs::read(data.join("shikong.duckdb")).unwrap();
+    assert!(
+        !db.windows(first_id.len()).any(|w| w == first_id.as_bytes()),
+        "raw ID number stored"
+    );
+}
+
+/// A CSV of `n` valid 低保 rows in 西湖区 (line `bad_line`, if any, has a wrong check digit).
+fn big_csv(path: &Path, n: u64, bad_line: Option<u64>) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(
+        out,
+        "division_code,lon,lat,valid_from,id_number,monthly_amount"
+    )
+    .unwrap();
+    let birth = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    for i in 0..n {
+        let day = birth + chrono::Days::new(i / 1000);
+        let mut id = make_id_number(330106, day, (i % 1000) as u16);
+        if Some(i + 2) == bad_line {
+            let last = id.pop().unwrap();
+            id.push(if last == '0' { '1' } else { '0' });
+        }
+        let lon = 120.10 + (i % 100) as f64 * 0.0004;
+        let lat = 30.24 + (i / 100 % 100) as f64 * 0.0003;
+        writeln!(
+            out,
+            "330106,{lon:.5},{lat:.5},2025-01-01,{id},{}",
+            500 + i % 400
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+}
+
+#[test]
+fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::run_ok(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "init",
+        "--records",
+        &RECORDS.to_string(),
+    ]);
+    let before = counts(&data);
+
+    // 10⁶ rows, one wrong check digit at line 777,777: exactly that row reported.
+    let file = dir.path().join("million.csv");
+    big_csv(&file, 1_000_000, Some(777_777));
+    let report = dir.path().join("million.problems.csv");
+    let (ok, json, stderr) = ingest(&data, &file, &["--kind", "dibao"], &report);
+    assert!(!ok);
+    assert_eq!(json["batch"]["rows_total"], 1_000_000, "{stderr}");
+    assert_eq!(json["batch"]["rows_rejected"], 1);
+    assert_eq!(
+        report_rows(&report),
+        vec!["777777,id_number,ID_CHECK_DIGIT".to_string()]
+    );
+    assert_eq!(counts(&data), before);
+    eprintln!("10⁶ rows rejected in {} s", json["seconds"]);
+
+    // SIGKILL after the first chunk was appended inside the batch's transaction.
+    big_csv(&file, 1_000_000, None);
+    let mut child = Command::new(common::binary())
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "ingest",
+            "--records",
+            &RECORDS.to_string(),
+            "--kind",
+            "dibao",
+        ])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        seen.push(line.clone());
+        if line.contains("rows validated") {
+            child.kill().unwrap(); // SIGKILL
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert!(
+        seen.iter().any(|l| l.contains("rows validated")),
+        "{seen:?}"
+    );
+    // Restart: the server opens the database, the batch is marked interrupted, none of its
+    // rows are there.
+    let server = common::Server::start(&data, RECORDS);
+    let health = common::get_json(&format!("{}/health", server.base));
+    assert_eq!(health["records"], before.0, "{health}");
+    let ledger = common::get_json(&format!("{}/api/v1/batches", server.base));
+    let last = &ledger["batches"][0];
+    assert_eq!(last["status"], "interrupted", "{ledger}");
+    drop(server);
+    assert_eq!(counts(&data), before);
+    // The same file then lands whole.
+    let (ok, json, stderr) = ingest(
+        &data,
+        &file,
+        &["--kind", "dibao"],
+        &dir.path().join("r.csv"),
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(counts(&data).0, before.0 + 1_000_000);
+    eprintln!("10⁶ rows committed in {} s", json["seconds"]);
+}
