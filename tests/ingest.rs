@@ -275,3 +275,37 @@ fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothin
     assert_eq!(counts(&data).0, before.0 + 1_000_000);
     eprintln!("10⁶ rows committed in {} s", json["seconds"]);
 }
+
+/// `datasets/contracts/README.md` shows each kind's column contract exactly as the code
+/// checks it (regenerate with `SHIKONG_WRITE_CONTRACTS=1 cargo test --release --test ingest contracts`).
+#[test]
+fn contracts_doc_matches_the_code() {
+    use shikong::domain::Kind;
+    use shikong::ingest::contract::markdown_table;
+    let path = common::repo_root().join("datasets/contracts/README.md");
+    let mut want = String::from(
+        "# Column contracts of ingested files (入库字段约定)\n\n\
+         Generated from `src/ingest/contract.rs` (a test keeps this file equal to it). One table per\n\
+         kind: the header may use the column name or its Chinese name, in any order; other columns are\n\
+         reported as ignored and not stored (e.g. names: personal data shikong does not keep). CSV in\n\
+         UTF-8 or GB18030; GeoJSON point features (properties = columns, lon/lat from the geometry);\n\
+         Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
+         `YYYY/MM/DD` or `YYYYMMDD`. ID numbers are checked (format, birth date, MOD 11-2), then\n\
+         stored only as an HMAC-SHA256 and a masked form. Events (marriage) last their day.\n",
+    );
+    for kind in Kind::ALL {
+        want.push_str(&format!(
+            "\n## `{}` {} ({})\n\n",
+            kind.id(),
+            kind.name_zh(),
+            kind.name_en()
+        ));
+        want.push_str(&markdown_table(kind));
+    }
+    if std::env::var_os("SHIKONG_WRITE_CONTRACTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(have, want, "datasets/contracts/README.md is out of date");
+}

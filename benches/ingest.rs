@@ -1,0 +1,120 @@
+//! Ingest throughput from CSV: parse + validate (ID check digit, HMAC, division, dates) +
+//! assign (county, H3) + append into DuckDB inside the batch transaction, on all cores.
+//!
+//! - `commit`: 200,000 valid 低保 rows land as one batch;
+//! - `reject_at_end`: the same with a bad check digit on the last row, so every row is
+//!   validated and appended, then the batch rolls back.
+//!
+//! Run: `cargo bench --bench ingest` (criterion reports rows/s).
+
+use chrono::{Days, NaiveDate};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use shikong::config::{Config, FileConfig};
+use shikong::domain::identity::make_id_number;
+use shikong::domain::Kind;
+use shikong::ingest::{self, IngestRequest, References};
+use shikong::store::Store;
+use std::fmt::Write;
+
+const ROWS: u64 = 200_000;
+
+/// Rows spread over Zhejiang's counties' surroundings (points around 杭州, 宁波, 温州 …).
+fn csv(variant: u64, bad_last: bool) -> Vec<u8> {
+    let counties = [
+        (330106, 120.13, 30.26),
+        (330102, 120.17, 30.24),
+        (330203, 121.55, 29.87),
+        (330302, 120.65, 28.02),
+        (330402, 120.76, 30.75),
+    ];
+    let mut out = String::with_capacity(ROWS as usize * 80);
+    out.push_str("division_code,lon,lat,valid_from,id_number,area,household_size,monthly_amount\n");
+    let birth = NaiveDate::from_ymd_opt(1940, 1, 1).unwrap();
+    for i in 0..ROWS {
+        let (code, lon, lat) = counties[(i % 5) as usize];
+        let mut id = make_id_number(
+            code,
+            birth + Days::new(i / 1000 + variant * 400),
+            (i % 1000) as u16,
+        );
+        if bad_last && i == ROWS - 1 {
+            let last = id.pop().unwrap();
+            id.push(if last == '0' { '1' } else { '0' });
+        }
+        let dx = (i % 97) as f64 * 0.0002;
+        let dy = (i % 89) as f64 * 0.0002;
+        let _ = writeln!(
+            out,
+            "{code},{:.5},{:.5},2025-01-01,{id},urban,{},{}",
+            lon + dx,
+            lat + dy,
+            1 + i % 4,
+            500 + i % 500
+        );
+    }
+    out.into_bytes()
+}
+
+fn bench_ingest(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::resolve(
+        None,
+        FileConfig {
+            data_dir: Some(dir.path().to_path_buf()),
+            records: Some(10_000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    shikong::bootstrap::build_database(&config, &config.database_path()).unwrap();
+    let store = Store::open(&config.database_path()).unwrap();
+    let hasher = shikong::bootstrap::load_or_create_key(&config.hmac_key_file).unwrap();
+    let refs = References::load(&store, hasher).unwrap();
+    let ctx = refs.context(&store);
+    let mut group = c.benchmark_group("ingest_csv");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(ROWS));
+    let mut variant = 0;
+    group.bench_function("commit", |b| {
+        b.iter_batched(
+            || {
+                variant += 1;
+                csv(variant, false)
+            },
+            |bytes| {
+                let report = ingest::ingest(
+                    &ctx,
+                    &bytes,
+                    &IngestRequest::new(Kind::Dibao, "bench.csv"),
+                    &|_| {},
+                )
+                .unwrap();
+                assert_eq!(report.batch.status, "committed");
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("reject_at_end", |b| {
+        b.iter_batched(
+            || {
+                variant += 1;
+                csv(variant, true)
+            },
+            |bytes| {
+                let report = ingest::ingest(
+                    &ctx,
+                    &bytes,
+                    &IngestRequest::new(Kind::Dibao, "bench.csv"),
+                    &|_| {},
+                )
+                .unwrap();
+                assert_eq!(report.batch.status, "rejected");
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_ingest);
+criterion_main!(benches);
