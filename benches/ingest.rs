@@ -75,44 +75,25 @@ fn bench_ingest(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(ROWS));
     let mut variant = 0;
-    group.bench_function("commit", |b| {
-        b.iter_batched(
-            || {
-                variant += 1;
-                csv(variant, false)
-            },
-            |bytes| {
-                let report = ingest::ingest(
-                    &ctx,
-                    &bytes,
-                    &IngestRequest::new(Kind::Dibao, "bench.csv"),
-                    &|_| {},
-                )
-                .unwrap();
-                assert_eq!(report.batch.status, "committed");
-            },
-            criterion::BatchSize::LargeInput,
-        )
-    });
-    group.bench_function("reject_at_end", |b| {
-        b.iter_batched(
-            || {
-                variant += 1;
-                csv(variant, true)
-            },
-            |bytes| {
-                let report = ingest::ingest(
-                    &ctx,
-                    &bytes,
-                    &IngestRequest::new(Kind::Dibao, "bench.csv"),
-                    &|_| {},
-                )
-                .unwrap();
-                assert_eq!(report.batch.status, "rejected");
-            },
-            criterion::BatchSize::LargeInput,
-        )
-    });
+    for (name, bad_last, status) in [
+        ("commit", false, "committed"),
+        ("reject_at_end", true, "rejected"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    variant += 1;
+                    csv(variant, bad_last)
+                },
+                |bytes| {
+                    let request = IngestRequest::new(Kind::Dibao, "bench.csv");
+                    let report = ingest::ingest(&ctx, &bytes, &request, &|_| {}).unwrap();
+                    assert_eq!(report.batch.status, status);
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
     group.finish();
 }
 

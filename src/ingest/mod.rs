@@ -308,7 +308,7 @@ pub fn ingest(
     if state.rows == 0 && state.errors == 0 {
         state.file_problems(vec![Problem::new(0, "", "", Reason::EmptyFile)]);
     }
-    state.finish()?;
+    state.flush()?;
     if let Some(e) = state.failure.take() {
         return Err(e.into());
     }
@@ -524,10 +524,6 @@ impl BatchState {
             self.facilities.clear();
         }
         Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), StoreError> {
-        self.flush()
     }
 }
 

@@ -353,17 +353,13 @@ pub fn parquet_rows(
 
 /// Points of a WKB column (`None` for nulls and non-points).
 fn wkb_points(column: &dyn Array) -> Vec<Option<(f64, f64)>> {
-    let read = |i: usize, value: &[u8]| -> Option<(f64, f64)> {
-        let _ = i;
-        wkb_point(value)
-    };
     if let Some(a) = column.as_any().downcast_ref::<BinaryArray>() {
         (0..a.len())
-            .map(|i| (!a.is_null(i)).then(|| read(i, a.value(i))).flatten())
+            .map(|i| (!a.is_null(i)).then(|| wkb_point(a.value(i))).flatten())
             .collect()
     } else if let Some(a) = column.as_any().downcast_ref::<LargeBinaryArray>() {
         (0..a.len())
-            .map(|i| (!a.is_null(i)).then(|| read(i, a.value(i))).flatten())
+            .map(|i| (!a.is_null(i)).then(|| wkb_point(a.value(i))).flatten())
             .collect()
     } else {
         vec![None; column.len()]

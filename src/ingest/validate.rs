@@ -2,7 +2,7 @@
 //! converted to WGS84 and assigned to its county, the ID number hashed and masked (the raw
 //! number goes no further than this function).
 
-use super::contract::{self, Column, FieldType};
+use super::contract::{Column, FieldType};
 use super::problem::{Problem, Reason};
 use crate::domain::identity::{
     mask_id_number, validate_credit_code, validate_id_number, IdNumberError, PersonHasher,
@@ -635,9 +635,4 @@ fn years_between(birth: NaiveDate, on: NaiveDate) -> i32 {
         years -= 1;
     }
     years
-}
-
-/// The contract of `kind` (columns in [`Validator::columns`] order).
-pub fn columns_for(kind: Kind) -> Vec<Column> {
-    contract::columns(kind)
 }
