@@ -151,3 +151,24 @@ CREATE TABLE IF NOT EXISTS facilities (
     valid_to      DATE,
     batch_id      UBIGINT NOT NULL
 );
+
+-- Rows each batch delivered per declared division, and how many of them had an error: the
+-- validity part of the quality score, also for batches that were rejected (their rows are
+-- not stored).
+CREATE TABLE IF NOT EXISTS batch_division_rows (
+    batch_id      UBIGINT NOT NULL,
+    declared_code INTEGER NOT NULL,
+    rows_total    UBIGINT NOT NULL,
+    rows_rejected UBIGINT NOT NULL
+);
+
+-- The ledger of uploaded reference lists (one row per list; its people are in
+-- reference_lists).
+CREATE TABLE IF NOT EXISTS reference_list_ledger (
+    list_id     UBIGINT PRIMARY KEY,
+    name        VARCHAR NOT NULL,
+    rows_total  UBIGINT NOT NULL,
+    checksum    VARCHAR NOT NULL,  -- SHA-256 of the file's bytes
+    created_by  VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL
+);

@@ -62,6 +62,8 @@ pub fn serve(config: &Config) -> Result<()> {
             warm.geometries_for_zoom(z);
         }
         tracing::debug!("boundaries simplified for every zoom band");
+        api::warm_governance(&warm);
+        tracing::debug!("governance results computed for the dashboard");
     });
     let addr = SocketAddr::new(config.bind, config.port);
     tokio::runtime::Builder::new_multi_thread()
@@ -477,5 +479,90 @@ pub fn ingest(
             b.rows_total
         ),
     }
+    Ok(())
+}
+
+/// Stores a province's declaration after checking it names a province, a kind and a month.
+pub fn declare(config: &Config, mut d: crate::store::Declaration) -> Result<()> {
+    let store = bootstrap::ensure_database(config)?;
+    let registry = store.load_registry()?;
+    let province = crate::domain::DivisionCode::new(d.province_code)
+        .ok()
+        .filter(|c| registry.get(*c).map(|i| i.depth) == Some(1))
+        .ok_or_else(|| anyhow::anyhow!("--province {} is not a province code", d.province_code))?;
+    let kind = crate::domain::Kind::from_id(&d.kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown kind {:?}", d.kind))?;
+    let month: crate::domain::Month = d
+        .month
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--month: {e}"))?;
+    if let Some(c) = &d.checksum {
+        anyhow::ensure!(
+            c.len() == 16 && c.bytes().all(|b| b.is_ascii_hexdigit()),
+            "--checksum {c:?} is not 16 hex digits"
+        );
+    }
+    d.province_code = province.get();
+    d.kind = kind.id().to_string();
+    d.month = month.to_string();
+    d.checksum = d.checksum.map(|c| c.to_ascii_lowercase());
+    store.declare(std::slice::from_ref(&d))?;
+    let result =
+        crate::analytics::governance::reconciliation(&store, &registry, month, Some(kind))?;
+    let line = result
+        .rows
+        .iter()
+        .find(|r| r.province_code == d.province_code);
+    println!("{}", serde_json::to_string_pretty(&line)?);
+    Ok(())
+}
+
+/// Prints a CSV file's rows and identity checksum (部省对账) as JSON.
+pub fn checksum(config: &Config, file: &Path, kind: &str, encoding: &str) -> Result<()> {
+    let kind = crate::domain::Kind::from_id(kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown kind {kind:?}"))?;
+    let encoding = crate::ingest::Encoding::from_id(encoding)
+        .ok_or_else(|| anyhow::anyhow!("unknown encoding {encoding:?}"))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let hasher = bootstrap::load_or_create_key(&config.hmac_key_file)?;
+    match crate::ingest::reference::file_checksum(&bytes, kind, encoding, &hasher) {
+        Ok((rows, checksum)) => {
+            println!(
+                "{}",
+                serde_json::json!({"rows": rows, "checksum": checksum})
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("line {}: {} {}", p.line, p.reason.message_zh(), p.detail);
+            }
+            anyhow::bail!("cannot read {}", file.display())
+        }
+    }
+}
+
+/// Loads a reference list; fails (after printing every problem) when a row is wrong.
+pub fn reference(
+    config: &Config,
+    file: &Path,
+    name: &str,
+    encoding: &str,
+    who: &str,
+) -> Result<()> {
+    let encoding = crate::ingest::Encoding::from_id(encoding)
+        .ok_or_else(|| anyhow::anyhow!("unknown encoding {encoding:?}"))?;
+    anyhow::ensure!(!name.trim().is_empty(), "--name is empty");
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = bootstrap::ensure_database(config)?;
+    let hasher = bootstrap::load_or_create_key(&config.hmac_key_file)?;
+    let report =
+        crate::ingest::reference::load(&store, &hasher, name.trim(), &bytes, encoding, who)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    anyhow::ensure!(
+        report.list.is_some(),
+        "reference list rejected: {} problem(s), nothing stored",
+        report.problems.len()
+    );
     Ok(())
 }

@@ -115,6 +115,58 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Declare a province's count (and identity checksum) for a kind and month (部省对账).
+    Declare {
+        /// Province code.
+        #[arg(long)]
+        province: u32,
+        /// Kind.
+        #[arg(long)]
+        kind: String,
+        /// Month (YYYY-MM).
+        #[arg(long)]
+        month: String,
+        /// Rows the province holds.
+        #[arg(long)]
+        count: u64,
+        /// Identity checksum (16 hex digits, see `shikong checksum`).
+        #[arg(long)]
+        checksum: Option<String>,
+        /// Who declares.
+        #[arg(long, default_value = "cli")]
+        who: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Print the rows and identity checksum of a CSV file, as a province declares them.
+    Checksum {
+        /// CSV file of one kind.
+        file: PathBuf,
+        /// Kind of its rows.
+        #[arg(long)]
+        kind: String,
+        /// Text encoding: auto, utf-8 or gb18030.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Load a reference list for 数据比对 (CSV id_number,date; e.g. a death register).
+    Reference {
+        /// CSV file.
+        file: PathBuf,
+        /// Name of the list (e.g. 死亡人员名单).
+        #[arg(long)]
+        name: String,
+        /// Text encoding: auto, utf-8 or gb18030.
+        #[arg(long, default_value = "auto")]
+        encoding: String,
+        /// Who loads it.
+        #[arg(long, default_value = "cli")]
+        who: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Vector tiles.
     Tiles {
         #[command(subcommand)]
@@ -180,7 +232,10 @@ fn main() -> anyhow::Result<()> {
         Command::Init { data, .. }
         | Command::Generate { data }
         | Command::Assign { data, .. }
-        | Command::Ingest { data, .. } => data.clone(),
+        | Command::Ingest { data, .. }
+        | Command::Declare { data, .. }
+        | Command::Checksum { data, .. }
+        | Command::Reference { data, .. } => data.clone(),
     };
     overrides.records = data.records;
     overrides.seed = data.seed;
@@ -241,6 +296,39 @@ fn main() -> anyhow::Result<()> {
             request.who = who;
             shikong::commands::ingest(&config, &file, request, report.as_deref())
         }
+        Command::Declare {
+            province,
+            kind,
+            month,
+            count,
+            checksum,
+            who,
+            ..
+        } => shikong::commands::declare(
+            &config,
+            shikong::store::Declaration {
+                province_code: province,
+                kind,
+                month,
+                declared: count,
+                checksum,
+                declared_by: who,
+                declared_at: String::new(),
+            },
+        ),
+        Command::Checksum {
+            file,
+            kind,
+            encoding,
+            ..
+        } => shikong::commands::checksum(&config, &file, &kind, &encoding),
+        Command::Reference {
+            file,
+            name,
+            encoding,
+            who,
+            ..
+        } => shikong::commands::reference(&config, &file, &name, &encoding, &who),
         Command::Tiles {
             command:
                 TilesCommand::Export {

@@ -281,7 +281,7 @@ fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothin
 #[test]
 fn contracts_doc_matches_the_code() {
     use shikong::domain::Kind;
-    use shikong::ingest::contract::markdown_table;
+    use shikong::ingest::contract::{columns, markdown_table, REFERENCE_LIST};
     let path = common::repo_root().join("datasets/contracts/README.md");
     let mut want = String::from(
         "# Column contracts of ingested files (入库字段约定)\n\n\
@@ -300,8 +300,22 @@ fn contracts_doc_matches_the_code() {
             kind.name_zh(),
             kind.name_en()
         ));
-        want.push_str(&markdown_table(kind));
+        want.push_str(&markdown_table(&columns(kind)));
     }
+    want.push_str(
+        "\n## Reference lists (比对名单, e.g. 死亡人员名单)\n\n\
+         Uploaded with `shikong reference FILE --name NAME` or `POST /api/v1/reference-lists`, and\n\
+         compared with `GET /api/v1/compare?check=reference`. Same encodings and checks as above.\n\n",
+    );
+    want.push_str(&markdown_table(&REFERENCE_LIST));
+    want.push_str(
+        "\n## Identity checksum (部省对账)\n\n\
+         A declaration may carry an order-independent checksum of the rows it counts: for each row\n\
+         take the identity (persons: HMAC-SHA256 of the upper-case ID number with the platform key,\n\
+         hex; organizations and facilities: SHA-256 of the upper-case credit code, hex), read its\n\
+         first 16 hex digits as an unsigned 64-bit number, and add them all modulo 2^64; write the\n\
+         sum as 16 lower-case hex digits. `shikong checksum FILE --kind KIND` computes it for a file.\n",
+    );
     if std::env::var_os("SHIKONG_WRITE_CONTRACTS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &want).unwrap();

@@ -4,6 +4,7 @@ pub mod county_coverage;
 pub mod coverage;
 mod error;
 pub mod facilities;
+pub mod governance;
 pub mod report;
 pub mod series;
 pub mod snapshot;

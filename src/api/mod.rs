@@ -40,6 +40,7 @@ pub struct ServeOptions {
 /// county's computation; tiles cut from them are cached separately).
 const AGGREGATE_CACHE_ENTRIES: usize = 16;
 const COVERAGE_CACHE_ENTRIES: usize = 512;
+const GOVERNANCE_CACHE_ENTRIES: usize = 64;
 
 /// A small LRU of computed values by key, shared across requests. Values are made outside
 /// the lock, so a slow computation never blocks readers of other keys (two requests for the
@@ -158,6 +159,11 @@ struct Inner {
     hex_indexes: Memo<crate::tiles::HexIndex>,
     coverage_cells: Memo<Vec<crate::tiles::CoverageCell>>,
     division_values: Memo<HashMap<DivisionCode, f64>>,
+    /// Governance results (quality, reconciliation, comparisons) by query and versions.
+    governance: Memo<serde_json::Value>,
+    /// Bumped by every write that changes governance results without a new data version
+    /// (declarations, reference lists, rejected batches).
+    governance_version: std::sync::atomic::AtomicU64,
     /// Boundaries simplified for each zoom up to [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`],
     /// made on first use.
     zoom_geometries: Vec<std::sync::OnceLock<HashMap<DivisionCode, MultiPolygon<f64>>>>,
@@ -194,6 +200,8 @@ impl AppState {
                 hex_indexes: Memo::new(AGGREGATE_CACHE_ENTRIES),
                 coverage_cells: Memo::new(COVERAGE_CACHE_ENTRIES),
                 division_values: Memo::new(AGGREGATE_CACHE_ENTRIES),
+                governance: Memo::new(GOVERNANCE_CACHE_ENTRIES),
+                governance_version: std::sync::atomic::AtomicU64::new(0),
                 zoom_geometries: (0..=crate::tiles::division::PRESIMPLIFY_MAX_ZOOM)
                     .map(|_| std::sync::OnceLock::new())
                     .collect(),
@@ -303,7 +311,31 @@ impl AppState {
         self.inner.hex_indexes.clear();
         self.inner.coverage_cells.clear();
         self.inner.division_values.clear();
+        self.inner.governance.clear();
         Ok(())
+    }
+
+    /// A governance result under `key` for the current data and governance version, made by
+    /// `make` when not kept.
+    pub fn governance<E>(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> Result<serde_json::Value, E>,
+    ) -> Result<Arc<serde_json::Value>, E> {
+        let version = self
+            .inner
+            .governance_version
+            .load(std::sync::atomic::Ordering::Acquire);
+        let key = format!("{key}|{}|{version}", self.data().data_version);
+        self.inner.governance.get_or_make(key, make)
+    }
+
+    /// Marks governance results stale (a declaration, reference list or batch was written).
+    pub fn governance_changed(&self) {
+        self.inner
+            .governance_version
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.inner.governance.clear();
     }
 
     /// Reference data for uploads (loaded on first use), or `None` when the server has no
@@ -350,6 +382,14 @@ impl AppState {
     /// Facts about the data.
     pub fn data(&self) -> Arc<DataInfo> {
         self.live().data.clone()
+    }
+}
+
+/// Computes what the dashboard's governance tiles ask for first, so the first visit after a
+/// start does not wait for the scans (call from a background thread).
+pub fn warm_governance(state: &AppState) {
+    if let Err(e) = routes::warm_governance(state) {
+        tracing::warn!(error = %e, "governance warm-up failed");
     }
 }
 

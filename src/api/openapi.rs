@@ -274,6 +274,64 @@ pub const ROUTES: &[Route] = &[
         formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
     },
     Route {
+        path: "/declarations",
+        tag: "governance",
+        summary: "部省对账: counts (and identity checksums) provinces declared; POST declares",
+        query: &[p("month", ParamType::Month, "Only this month."), p("kind", ParamType::Kind, "Only this kind.")],
+        formats: &[],
+    },
+    Route {
+        path: "/reconciliation",
+        tag: "governance",
+        summary: "部省对账: received vs declared per province and kind — missing, extra, duplicates, cross-province duplicates, checksum",
+        query: &[MONTH, KIND, p("format", ParamType::Enum(&["json", "csv"]), "Response format.")],
+        formats: &["text/csv"],
+    },
+    Route {
+        path: "/quality",
+        tag: "governance",
+        summary: "数据质量: score per division and kind — completeness, validity, uniqueness, declared-vs-geometric agreement, timeliness",
+        query: &[LEVEL, PARENT, KIND, MONTH],
+        formats: &[],
+    },
+    Route {
+        path: "/quality/trend",
+        tag: "governance",
+        summary: "数据质量 trend: a division's (or the country's) score per month",
+        query: &[
+            p("code", ParamType::Code, "Division; default the whole country."),
+            KIND,
+            p("month", ParamType::Month, "Last month of the trend; default the last month with data."),
+            p("months", ParamType::Integer, "Months, 1–36; default 12."),
+        ],
+        formats: &[],
+    },
+    Route {
+        path: "/compare",
+        tag: "governance",
+        summary: "数据比对 on hashed ID numbers: people in two kinds, held twice, or on a reference list past its date; counts per division and masked rows",
+        query: &[
+            p("check", ParamType::Enum(&["overlap", "duplicate", "reference"]), "What to compare; default overlap."),
+            p("kind", ParamType::Kind, "Kind listed (a kind of people); default dibao (reference: every person kind)."),
+            p("other", ParamType::Kind, "overlap: the kind compared with; default tekun."),
+            p("list", ParamType::Integer, "reference: the reference-list id (required)."),
+            MONTH,
+            LEVEL,
+            PARENT,
+            LIMIT,
+            p("offset", ParamType::Integer, "Row page offset."),
+            p("format", ParamType::Enum(&["json", "csv"]), "Response format; CSV holds every row."),
+        ],
+        formats: &["text/csv"],
+    },
+    Route {
+        path: "/reference-lists",
+        tag: "governance",
+        summary: "Reference lists for 数据比对 (e.g. 死亡人员名单); POST uploads one",
+        query: &[],
+        formats: &[],
+    },
+    Route {
         path: "/coverage",
         tag: "coverage",
         summary: "Coverage summary of every county-level unit under a province or prefecture",
@@ -374,6 +432,7 @@ fn upload_operation(error: &Value) -> Value {
         ],
         "requestBody": {"required": true, "content": {
             "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
             "application/geo+json": {"schema": {"type": "object"}},
             "application/vnd.apache.parquet": {"schema": {"type": "string", "contentMediaType": "application/vnd.apache.parquet"}},
         }},
@@ -383,6 +442,58 @@ fn upload_operation(error: &Value) -> Value {
             "422": {"description": "Rejected: rows in error, nothing landed; the report says which and why", "content": {"application/json": {"schema": {"type": "object"}}}},
             "400": {"description": "A parameter is missing or malformed", "content": {"application/json": {"schema": error}}},
             "413": {"description": "The file is larger than the server accepts", "content": {"application/json": {"schema": error}}},
+        },
+    })
+}
+
+/// `POST /api/v1/declarations`: JSON declarations.
+fn declare_operation(error: &Value) -> Value {
+    let declaration = json!({
+        "type": "object",
+        "required": ["province", "kind", "month", "declared"],
+        "additionalProperties": false,
+        "properties": {
+            "province": schema(ParamType::Code),
+            "kind": schema(ParamType::Kind),
+            "month": schema(ParamType::Month),
+            "declared": {"type": "integer", "minimum": 0},
+            "checksum": {"type": "string", "pattern": "^[0-9a-fA-F]{16}$", "description": "Order-independent identity checksum (datasets/contracts)."},
+        },
+    });
+    json!({
+        "tags": ["governance"],
+        "summary": "Declare counts per province, kind and month (部省对账); a later declaration replaces an earlier one; all or none",
+        "operationId": "declarations_post",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "oneOf": [declaration.clone(), {"type": "array", "items": declaration, "maxItems": 10000}],
+        }}}},
+        "responses": {
+            "201": {"description": "Stored", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"description": "A declaration is malformed (the error names it); nothing stored", "content": {"application/json": {"schema": error}}},
+        },
+    })
+}
+
+/// `POST /api/v1/reference-lists`: a CSV file.
+fn reference_upload_operation(error: &Value) -> Value {
+    let q = |name: &str, kind: ParamType, doc: &str, required: bool| json!({"name": name, "in": "query", "required": required, "description": doc, "schema": schema(kind)});
+    json!({
+        "tags": ["governance"],
+        "summary": "Upload a reference list (CSV id_number,date, e.g. a death register): every row validated; stored whole or not at all, ID numbers hashed",
+        "operationId": "reference_lists_post",
+        "parameters": [
+            q("name", ParamType::Text, "Name of the list (required), e.g. 死亡人员名单.", true),
+            q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030"]), "Text encoding; default auto.", false),
+        ],
+        "requestBody": {"required": true, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "contentMediaType": "text/csv"}}}},
+        }},
+        "responses": {
+            "201": {"description": "Stored", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "200": {"description": "The same file is already stored under this name", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "422": {"description": "Rejected: every problem with line and reason; nothing stored", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"description": "A parameter is missing or malformed", "content": {"application/json": {"schema": error}}},
         },
     })
 }
@@ -436,8 +547,11 @@ pub fn document() -> Value {
                 "404": {"description": "No such division", "content": {"application/json": {"schema": error}}},
             },
         }});
-        if route.path == "/batches" {
-            item["post"] = upload_operation(&error);
+        match route.path {
+            "/batches" => item["post"] = upload_operation(&error),
+            "/declarations" => item["post"] = declare_operation(&error),
+            "/reference-lists" => item["post"] = reference_upload_operation(&error),
+            _ => {}
         }
         paths.insert(format!("/api/v1{}", route.path), item);
     }

@@ -375,7 +375,21 @@ impl Context<'_> {
                     Some(make_credit_code(kind_code, county.code.get(), id)),
                 )
             } else {
-                let id_number = self.id_number(&mut rng, kind, county.code, valid_from);
+                // A few people are held under two kinds, or twice in one kind in different
+                // places (what 数据比对 is for): they draw their ID from a small shared pool.
+                let shared = matches!(
+                    kind,
+                    Kind::Dibao
+                        | Kind::Tekun
+                        | Kind::LowIncome
+                        | Kind::DisabilityLiving
+                        | Kind::DisabilityCare
+                ) && rng.random_bool(SHARED_ID_SHARE);
+                let id_number = if shared {
+                    self.shared_id_number(rng.random_range(0..SHARED_ID_POOL))
+                } else {
+                    self.id_number(&mut rng, kind, county.code, valid_from)
+                };
                 (
                     Some(self.hasher.hash_id_number(&id_number)),
                     Some(mask_id_number(&id_number)),
@@ -446,6 +460,14 @@ impl Context<'_> {
             let to = (to_day < window_days).then(|| offset(self.window_start, to_day));
             return (from, to);
         }
+    }
+
+    /// The `j`-th ID number of the shared pool: adults born 1940–1974 across all counties.
+    fn shared_id_number(&self, j: u32) -> String {
+        let county = self.counties[(j as usize * 7919) % self.counties.len()].code;
+        let birth = NaiveDate::from_ymd_opt(1940, 1, 1).expect("valid date")
+            + Days::new(u64::from(j) * 7919 % (35 * 365));
+        make_id_number(county.get(), birth, (j % 1000) as u16)
     }
 
     fn id_number(
@@ -521,6 +543,11 @@ impl Context<'_> {
         }
     }
 }
+
+/// Share of adult person records whose ID comes from the shared pool.
+const SHARED_ID_SHARE: f64 = 0.003;
+/// Size of the shared pool of ID numbers.
+const SHARED_ID_POOL: u32 = 20_000;
 
 fn attributes(rng: &mut ChaCha8Rng, kind: Kind, ctype: CountyType) -> String {
     match kind {

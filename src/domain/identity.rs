@@ -103,6 +103,24 @@ impl PersonHasher {
     }
 }
 
+/// The identity of an organization or facility in checksums: SHA-256 of the upper-case
+/// credit code, hex (public codes need no key).
+pub fn credit_identity(code: &str) -> String {
+    use sha2::Digest;
+    hex::encode(Sha256::digest(code.to_ascii_uppercase().as_bytes()))
+}
+
+/// The order-independent checksum of a set of rows (部省对账): the sum, modulo 2^64, of the
+/// first 64 bits (16 hex digits) of each row's identity hash, as 16 hex digits. Sums of
+/// disjoint slices add up, so a province can declare per file or per month.
+pub fn identity_checksum<'a>(identities: impl IntoIterator<Item = &'a str>) -> String {
+    let sum = identities
+        .into_iter()
+        .filter_map(|h| u64::from_str_radix(h.get(..16)?, 16).ok())
+        .fold(0u64, u64::wrapping_add);
+    format!("{sum:016x}")
+}
+
 /// Characters allowed in a 统一社会信用代码 (no I, O, Z, S, V).
 const CREDIT_CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// GB 32100 weights: 3^i mod 31.

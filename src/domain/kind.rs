@@ -152,6 +152,11 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.id() == id)
     }
 
+    /// Whether its records are people identified by an ID number (persons and events).
+    pub const fn is_person(self) -> bool {
+        matches!(self.unit(), Unit::Person | Unit::Event)
+    }
+
     /// Records of this kind live in the facilities table rather than service_objects.
     pub const fn is_facility(self) -> bool {
         matches!(self.unit(), Unit::Facility)

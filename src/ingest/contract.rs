@@ -190,10 +190,13 @@ pub fn match_header<'a>(columns: &'a [Column], header: &str) -> Option<(usize, &
         .find(|(_, c)| c.name == h || c.name_zh == h)
 }
 
-/// The contract as a Markdown table (what `datasets/contracts/README.md` shows per kind).
-pub fn markdown_table(kind: Kind) -> String {
+/// Columns of a reference list (数据比对, e.g. a death register): whose ID number, and its date.
+pub const REFERENCE_LIST: [Column; 2] = [ID_NUMBER, col("date", "日期", FieldType::Date, true)];
+
+/// A contract as a Markdown table (what `datasets/contracts/README.md` shows per kind).
+pub fn markdown_table(columns: &[Column]) -> String {
     let mut out = String::from("| column | 中文表头 | type | required |\n|---|---|---|---|\n");
-    for c in columns(kind) {
+    for c in columns {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
             c.name,

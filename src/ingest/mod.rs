@@ -6,6 +6,7 @@
 pub mod contract;
 pub mod problem;
 pub mod read;
+pub mod reference;
 pub mod report;
 pub mod validate;
 
@@ -318,14 +319,16 @@ pub fn ingest(
     let mut replaced = Vec::new();
     if state.errors > 0 {
         ledger.status = "rejected".into();
+        let divisions = state.division_rows();
         let BatchState {
             loader, problems, ..
         } = state;
         drop(loader); // rolls back every appended row
-        ctx.store.reject_batch(&ledger, &problems)?;
+        ctx.store.reject_batch(&ledger, &problems, &divisions)?;
     } else {
         ledger.status = "committed".into();
         ledger.rows_accepted = state.accepted;
+        let divisions = state.division_rows();
         let BatchState {
             mut loader,
             problems,
@@ -338,6 +341,7 @@ pub fn ingest(
             }
         }
         loader.append_problems(batch_id, &problems)?;
+        loader.append_division_rows(batch_id, &divisions)?;
         loader.bump_data_version(batch_id)?;
         loader.commit_batch(&ledger)?;
     }
@@ -368,6 +372,8 @@ struct BatchState {
     rejected_rows: u64,
     flagged_rows: u64,
     problems: Vec<ProblemRow>,
+    /// Rows and rows in error per declared division (current code).
+    divisions: HashMap<u32, (u64, u64)>,
     /// First line of each identity seen, with its interval, to find duplicates in the batch.
     seen: HashMap<u128, Vec<(i32, i32, u64)>>,
     objects: Vec<crate::domain::ServiceObject>,
@@ -388,6 +394,7 @@ impl BatchState {
             rejected_rows: 0,
             flagged_rows: 0,
             problems: Vec::new(),
+            divisions: HashMap::new(),
             seen: HashMap::new(),
             objects: Vec::new(),
             facilities: Vec::new(),
@@ -412,6 +419,17 @@ impl BatchState {
             detail: p.detail.clone(),
             declared_code: p.declared_code,
         });
+    }
+
+    /// `(declared code, rows, rows in error)` in code order.
+    fn division_rows(&self) -> Vec<(u32, u64, u64)> {
+        let mut rows: Vec<_> = self
+            .divisions
+            .iter()
+            .map(|(&code, &(total, rejected))| (code, total, rejected))
+            .collect();
+        rows.sort_unstable();
+        rows
     }
 
     fn file_problems(&mut self, problems: Vec<Problem>) {
@@ -466,6 +484,16 @@ impl BatchState {
                 self.rejected_rows += 1;
             } else if !result.problems.is_empty() {
                 self.flagged_rows += 1;
+            }
+            let declared = match &result.record {
+                Some(Accepted::Object(o)) => Some(o.declared_code),
+                Some(Accepted::Facility(f)) => Some(f.declared_code),
+                None => result.problems.iter().find_map(|p| p.declared_code),
+            };
+            if let Some(code) = declared {
+                let entry = self.divisions.entry(code).or_default();
+                entry.0 += 1;
+                entry.1 += u64::from(has_error);
             }
             for p in &result.problems {
                 self.push_problem(p);

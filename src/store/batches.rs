@@ -148,11 +148,18 @@ impl Store {
     }
 
     /// Ends a batch that did not land (`rejected`): its final counts and its problems.
-    pub fn reject_batch(&self, b: &BatchRow, problems: &[ProblemRow]) -> Result<(), StoreError> {
+    /// `divisions`: rows per declared division, `(code, rows, rows in error)`.
+    pub fn reject_batch(
+        &self,
+        b: &BatchRow,
+        problems: &[ProblemRow],
+        divisions: &[(u32, u64, u64)],
+    ) -> Result<(), StoreError> {
         let conn = self.connection()?;
         conn.execute_batch("BEGIN TRANSACTION")?;
         finish_batch(&conn, b)?;
         append_problems(&conn, b.batch_id, problems)?;
+        super::governance::append_division_rows(&conn, b.batch_id, divisions)?;
         conn.execute_batch("COMMIT")?;
         Ok(())
     }

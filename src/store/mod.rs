@@ -3,8 +3,12 @@
 
 mod batches;
 mod error;
+mod governance;
 
 pub use batches::{BatchRow, ProblemRow};
+pub use governance::{
+    Declaration, MatchRow, QualityCounts, Received, ReferenceList, ReferencePerson,
+};
 
 pub use error::StoreError;
 

@@ -160,3 +160,37 @@ pub fn get_bytes(url: &str) -> (u16, Vec<u8>) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// A POST with a body: status and body text.
+pub fn post(url: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    let agent = agent();
+    let mut response = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .send(body)
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (status, text)
+}
+
+/// A POST of one file as an HTML form would send it (`multipart/form-data`, field `file`).
+pub fn post_form_file(url: &str, file_name: &str, bytes: &[u8]) -> (u16, String) {
+    let boundary = "----shikong-test-boundary-7d93a1";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nignored\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    post(
+        url,
+        &format!("multipart/form-data; boundary={boundary}"),
+        &body,
+    )
+}

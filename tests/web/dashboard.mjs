@@ -512,13 +512,34 @@ async function run() {
       check('map values equal the API figures for the kind and month shown', m.ok, m.detail);
     }
 
-    const tiles = await page.evaluate(() => document.querySelectorAll('.status').length);
-    const pending = await page.$$eval('.status.pending', (n) => n.map((x) => x.innerText.replace(/\s+/g, ' ').trim()));
-    check(
-      'data-quality and reconciliation tiles say 待接入 (no made-up figures)',
-      tiles >= 2 && pending.length === 2 && pending.every((s) => s.includes('待接入') && !/\d+(\.\d+)?\s*%/.test(s)),
-      pending.map((s) => `"${s.slice(0, 40)}…"`).join(', '),
-    );
+    // The governance tiles show the API's quality score and reconciliation for the month.
+    try {
+      await page.waitForFunction((m) => document.body.dataset.governance === m, month, { timeout: 60_000 });
+      const [quality, recon] = await Promise.all([api('quality', { month, level: 'province' }), api('reconciliation', { month })]);
+      const shown = await page.evaluate(() => ({
+        score: document.getElementById('quality-score').textContent.trim(),
+        dims: Object.fromEntries([...document.querySelectorAll('#quality-dims dd')].map((d) => [d.dataset.dim, d.textContent.trim()])),
+        recon: Object.fromEntries([...document.querySelectorAll('#recon-counts dd')].map((d) => [d.dataset.status, d.textContent.trim()])),
+      }));
+      const want = Number.isFinite(quality.total.score) ? quality.total.score.toFixed(1) : '—';
+      const share = (x) => (Number.isFinite(x) ? `${(Math.floor(x * 1000) / 10).toFixed(1)}%` : '—');
+      const dimsOk = Object.entries(shown.dims).every(([k, v]) => v === share(quality.total[k]));
+      check(
+        `quality tile shows the API score and its five parts for ${month}`,
+        shown.score === want && Object.keys(shown.dims).length === 5 && dimsOk,
+        `tile ${shown.score} ${JSON.stringify(shown.dims)}, API ${want}`,
+      );
+      const counts = {};
+      for (const row of recon.rows) counts[row.status] = (counts[row.status] ?? 0) + 1;
+      const reconOk = Object.entries(shown.recon).every(([k, v]) => v.replace(/,/g, '') === String(counts[k] ?? 0));
+      check(
+        'reconciliation tile counts equal the API per status',
+        Object.keys(shown.recon).length === 5 && reconOk,
+        `tile ${JSON.stringify(shown.recon)}, API ${JSON.stringify(counts)}`,
+      );
+    } catch (e) {
+      check('governance tiles show the API figures', false, e.message.split('\n')[0]);
+    }
 
     // 5. screenshot of the first screen (taken even after failures: it helps debugging)
     try {

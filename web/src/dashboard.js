@@ -144,10 +144,25 @@ const STRINGS = {
     monthsSpan: '{first} 至 {last}（{n} 个月）',
     qualityTitle: '数据质量',
     reconTitle: '对账状态',
-    pending: '待接入',
-    qualityText: '数据质量校验功能尚未上线，接入后在此显示完整性、准确性等校验结果。',
-    reconText: '与业务系统的对账功能尚未上线，接入后在此显示对账差异与处理进度。',
-    unassigned: '参考：本月 {n} 条记录未落入任何行政区划（各类别合计）。',
+    dimCompleteness: '完整性',
+    dimValidity: '有效性',
+    dimUniqueness: '唯一性',
+    dimAgreement: '一致性',
+    dimTimeliness: '及时性',
+    qualityScoreTip: '{month} 综合得分（0–100），{n} 条记录',
+    qualityWorst: '最低：{name} {score} 分',
+    qualityNone: '本月无记录可评分',
+    reconMatched: '相符',
+    reconMissing: '缺报',
+    reconExtra: '多报',
+    reconChecksum: '校验不符',
+    reconUndeclared: '未申报',
+    reconBadge: '{declared}/{total} 项已申报',
+    reconNone: '本月尚无省份申报数（部省对账）：{n} 项已接收、未申报。',
+    reconAllMatched: '已申报各项均相符。',
+    reconIssue: '{province} {kind} {status} {n}',
+    governanceError: '无法获取（{message}）',
+    unassigned: '{n} 条记录未落入任何区划。',
     errorTitle: '加载失败',
     networkError: '无法连接服务器（{message}）',
     timeoutError: '服务器响应超时',
@@ -215,10 +230,25 @@ const STRINGS = {
     monthsSpan: '{first} – {last} ({n} months)',
     qualityTitle: 'Data quality',
     reconTitle: 'Reconciliation',
-    pending: 'Not yet available',
-    qualityText: 'Data-quality checks are not built yet; completeness and accuracy results will appear here.',
-    reconText: 'Reconciliation with the line systems is not built yet; differences and their follow-up will appear here.',
-    unassigned: 'For reference: {n} records this month fall outside every division (all categories).',
+    dimCompleteness: 'Complete',
+    dimValidity: 'Valid',
+    dimUniqueness: 'Unique',
+    dimAgreement: 'Located',
+    dimTimeliness: 'Timely',
+    qualityScoreTip: '{month} overall score (0–100), {n} records',
+    qualityWorst: 'Lowest: {name} {score}',
+    qualityNone: 'No records to score this month',
+    reconMatched: 'Matched',
+    reconMissing: 'Missing',
+    reconExtra: 'Extra',
+    reconChecksum: 'Checksum',
+    reconUndeclared: 'Undeclared',
+    reconBadge: '{declared}/{total} declared',
+    reconNone: 'No province has declared counts for this month yet: {n} lines received, undeclared.',
+    reconAllMatched: 'Every declared line matches.',
+    reconIssue: '{province} {kind} {status} {n}',
+    governanceError: 'Unavailable ({message})',
+    unassigned: '{n} records fall outside every division.',
     errorTitle: 'Failed to load',
     networkError: 'Cannot reach the server ({message})',
     timeoutError: 'The server did not answer in time',
@@ -256,6 +286,7 @@ const state = {
   updatedAt: null,
   refreshing: false,
   error: null,
+  governance: null, // { month, scope, quality: /quality body | Error, recon: /reconciliation body | Error }
 };
 
 const $ = (id) => document.getElementById(id);
@@ -287,6 +318,11 @@ const el = {
   factMonths: $('fact-months'),
   factVersion: $('fact-version'),
   qualityExtra: $('quality-extra'),
+  qualityScore: $('quality-score'),
+  qualityDims: $('quality-dims'),
+  reconBadge: $('recon-badge'),
+  reconCounts: $('recon-counts'),
+  reconExtra: $('recon-extra'),
 };
 
 function refreshInterval() {
@@ -1473,6 +1509,94 @@ function renderUpdated() {
   }
 }
 
+/** Fetches the month's quality scores and reconciliation for the governance tiles. */
+async function fetchGovernance(month) {
+  const parent = state.scope.code;
+  const [quality, recon] = await Promise.allSettled([
+    getJSON('quality', { month, parent, level: parent ? state.scope.childLevel : 'province' }),
+    getJSON('reconciliation', { month }),
+  ]);
+  const value = (r) => (r.status === 'fulfilled' ? r.value : r.reason);
+  return { month, scope: parent, quality: value(quality), recon: value(recon) };
+}
+
+let governanceSeq = 0;
+
+/** Loads the governance tiles on their own: a slow scan never holds up the charts. */
+async function loadGovernance() {
+  const seq = ++governanceSeq;
+  const month = state.month;
+  const governance = await fetchGovernance(month);
+  if (seq !== governanceSeq) return;
+  state.governance = governance;
+  renderGovernance();
+  document.body.dataset.governance = month;
+}
+
+function fmtShare(x) {
+  if (!Number.isFinite(x)) return '—';
+  return `${(Math.floor(x * 1000) / 10).toFixed(1)}%`;
+}
+
+function renderGovernance() {
+  const g = state.governance;
+  const q = g?.quality;
+  const total = q && !(q instanceof Error) ? q.total : null;
+  const score = Number.isFinite(total?.score) ? total.score : null;
+  el.qualityScore.textContent = score === null ? '—' : fmtDecimal(score, 1);
+  el.qualityScore.classList.toggle('low', score !== null && score < 90);
+  el.qualityScore.title = total ? t('qualityScoreTip', { month: g.month, n: fmtInt(total.counts?.records ?? 0) }) : '';
+  for (const dd of el.qualityDims.querySelectorAll('dd')) {
+    const v = total?.[dd.dataset.dim];
+    dd.textContent = fmtShare(v);
+    dd.classList.toggle('warn', Number.isFinite(v) && v < 0.95);
+  }
+  const notes = [];
+  if (q instanceof Error) notes.push(t('governanceError', { message: q.message }));
+  else if (total && !(total.counts?.records > 0)) notes.push(t('qualityNone'));
+  else {
+    const worst = (q?.divisions ?? []).find((d) => Number.isFinite(d.score));
+    if (worst && (q.divisions?.length ?? 0) > 1) notes.push(t('qualityWorst', { name: worst.name || worst.code, score: fmtDecimal(worst.score, 1) }));
+  }
+  // Records outside every boundary: a figure the statistics already carry.
+  const stats = [...state.kpis.values()].filter((x) => x && !(x instanceof Error));
+  const unassigned = stats.reduce((n, x) => n + (Number.isFinite(x.unassigned) ? x.unassigned : 0), 0);
+  if (!state.scope.code && unassigned > 0) notes.push(t('unassigned', { n: fmtInt(unassigned) }));
+  el.qualityExtra.textContent = notes.join(' ');
+
+  const r = g?.recon;
+  const province = state.scope.code ? Math.floor(Number(state.scope.code) / 10000) * 10000 : null;
+  const rows = r && !(r instanceof Error) ? (r.rows ?? []).filter((row) => province === null || row.province_code === province) : [];
+  const counts = {};
+  for (const row of rows) counts[row.status] = (counts[row.status] ?? 0) + 1;
+  for (const dd of el.reconCounts.querySelectorAll('dd')) {
+    dd.textContent = r && !(r instanceof Error) ? fmtInt(counts[dd.dataset.status] ?? 0) : '—';
+    dd.classList.toggle('warn', dd.dataset.status !== 'matched' && dd.dataset.status !== 'undeclared' && (counts[dd.dataset.status] ?? 0) > 0);
+  }
+  const declared = rows.filter((row) => row.status !== 'undeclared').length;
+  el.reconBadge.textContent = r && !(r instanceof Error) ? t('reconBadge', { declared: fmtInt(declared), total: fmtInt(rows.length) }) : '';
+  el.reconBadge.classList.toggle('ok', declared > 0 && declared === (counts.matched ?? 0));
+  let note = '';
+  if (r instanceof Error) note = t('governanceError', { message: r.message });
+  else if (r && declared === 0) note = t('reconNone', { n: fmtInt(rows.length) });
+  else if (r) {
+    const issues = rows
+      .filter((row) => ['missing', 'extra', 'checksum_mismatch'].includes(row.status))
+      .sort((a, b) => Math.abs(b.difference ?? 0) - Math.abs(a.difference ?? 0))
+      .slice(0, 3)
+      .map((row) =>
+        t('reconIssue', {
+          province: state.lang === 'en' ? String(row.province_code) : row.province_name || row.province_code,
+          kind: kindName(kindById(row.kind)) || row.kind,
+          status: t({ missing: 'reconMissing', extra: 'reconExtra', checksum_mismatch: 'reconChecksum' }[row.status]),
+          n: row.status === 'checksum_mismatch' ? '' : fmtInt(Math.abs(row.difference ?? 0)),
+        }).trim(),
+      );
+    note = issues.length > 0 ? issues.join('；') : t('reconAllMatched');
+  }
+  el.reconExtra.textContent = note;
+}
+
 function renderStatus() {
   const meta = state.meta;
   el.factRecords.textContent = Number.isFinite(meta?.records) ? fmtInt(meta.records) : '—';
@@ -1481,10 +1605,7 @@ function renderStatus() {
     : '—';
   el.factVersion.textContent = meta?.data_version ?? '—';
   el.factVersion.title = meta?.data_version ?? '';
-  // A real figure the server already has, shown for what it is (not a quality score).
-  const stats = [...state.kpis.values()].filter((s) => s && !(s instanceof Error));
-  const unassigned = stats.reduce((n, s) => n + (Number.isFinite(s.unassigned) ? s.unassigned : 0), 0);
-  el.qualityExtra.textContent = !state.scope.code && stats.length > 0 && unassigned > 0 ? t('unassigned', { n: fmtInt(unassigned) }) : '';
+  renderGovernance();
 }
 
 function showError(err) {
@@ -1604,6 +1725,7 @@ async function load(request) {
     const month = state.month;
     const last = state.months[state.months.length - 1];
     const from = state.months[Math.max(0, state.months.length - MAX_SERIES_MONTHS)];
+    if (what.kpis) loadGovernance();
     const [kpis, series, rank] = await Promise.all([
       what.kpis ? fetchKpis(month) : null,
       what.series ? fetchSeries(from, last) : null,

@@ -2,6 +2,7 @@
 //! lands it whole or not at all; the ledger and each batch's problem report (问题数据反馈) are
 //! readable as JSON, CSV or XLSX.
 
+use super::UPLOAD_LIMIT_BYTES;
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
@@ -9,8 +10,8 @@ use crate::api::AppState;
 use crate::domain::Datum;
 use crate::ingest::{self, Encoding, Format, IngestRequest};
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -31,18 +32,99 @@ pub const UPLOAD_PARAMS: &[&str] = &[
     "file_name",
 ];
 
-/// `POST /api/v1/batches?kind=…`: the body is the file (CSV, GeoJSON or Parquet).
+/// An uploaded file: the request body, or the first file part of a `multipart/form-data`
+/// body (an HTML form's `<input type=file>`).
+pub(super) struct Upload {
+    /// The file's bytes.
+    pub bytes: Bytes,
+    /// The part's file name, if any.
+    pub file_name: Option<String>,
+    /// The file's content type (the part's, or the request's).
+    pub content_type: Option<String>,
+}
+
+fn essence(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Reads the file of an upload request.
+pub(super) async fn read_upload(request: Request) -> Result<Upload, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(essence);
+    let too_large = || {
+        ApiError::TooLarge(format!(
+            "the file is larger than {UPLOAD_LIMIT_BYTES} bytes"
+        ))
+    };
+    let upload = if content_type.as_deref() == Some("multipart/form-data") {
+        let mut form = Multipart::from_request(request, &())
+            .await
+            .map_err(|e| ApiError::bad("body", e.body_text()))?;
+        loop {
+            let field = form
+                .next_field()
+                .await
+                .map_err(|e| ApiError::bad("body", e.body_text()))?
+                .ok_or_else(|| ApiError::bad("body", "the form has no file part"))?;
+            if field.file_name().is_none() && field.name() != Some("file") {
+                continue;
+            }
+            let file_name = field.file_name().map(str::to_string);
+            let content_type = field.content_type().map(essence);
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    ApiError::bad("body", e.body_text())
+                }
+            })?;
+            break Upload {
+                bytes,
+                file_name,
+                content_type,
+            };
+        }
+    } else {
+        let bytes = axum::body::to_bytes(request.into_body(), UPLOAD_LIMIT_BYTES)
+            .await
+            .map_err(|_| too_large())?;
+        Upload {
+            bytes,
+            file_name: None,
+            content_type,
+        }
+    };
+    if upload.bytes.is_empty() {
+        return Err(ApiError::bad("body", "the uploaded file is empty"));
+    }
+    Ok(upload)
+}
+
+/// `POST /api/v1/batches?kind=…`: the file (CSV, GeoJSON or Parquet) is the body, or the
+/// file part of a multipart form.
 pub(super) async fn upload(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), UPLOAD_PARAMS)?;
     let kind = params
         .kind("kind")?
         .ok_or_else(|| ApiError::bad("kind", "kind is required"))?;
-    let file_name = params.get("file_name").unwrap_or("upload").to_string();
+    let upload = read_upload(request).await?;
+    let file_name = params
+        .get("file_name")
+        .or(upload.file_name.as_deref())
+        .unwrap_or("upload")
+        .to_string();
     let mut request = IngestRequest::new(kind, &file_name);
     request.source = "api".into();
     request.who = "api".into();
@@ -69,10 +151,7 @@ pub(super) async fn upload(
             "replace=true needs province and month (the slice)",
         ));
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_string());
+    let content_type = upload.content_type.clone();
     request.format = match params.get("format") {
         Some(f) => Some(Format::from_id(f).ok_or_else(|| {
             ApiError::bad("format", format!("{f:?}: use csv, geojson or parquet"))
@@ -91,12 +170,7 @@ pub(super) async fn upload(
     if let Some(t) = params.number("tolerance_m", 0.0..=100_000.0)? {
         request.tolerance_m = t;
     }
-    if body.is_empty() {
-        return Err(ApiError::bad(
-            "body",
-            "the request body (the file) is empty",
-        ));
-    }
+    let body = upload.bytes;
     let refs = state
         .ingest_refs()
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -112,6 +186,8 @@ pub(super) async fn upload(
         ingest::IngestError::Request(m) => ApiError::bad("replace", m),
         ingest::IngestError::Store(e) => ApiError::Internal(e.to_string()),
     })?;
+    // Even a rejected batch changes the ledger that quality scores read.
+    state.governance_changed();
     if report.duplicate_of.is_none() && report.batch.status == "committed" {
         let worker = state.clone();
         tokio::task::spawn_blocking(move || worker.reload())

@@ -4,6 +4,9 @@
 mod batches;
 pub(super) mod coverage;
 mod divisions;
+mod governance;
+
+pub(super) use governance::warm as warm_governance;
 mod objects;
 pub(super) mod stats;
 mod tiles;
@@ -26,10 +29,25 @@ use tower_http::services::{ServeDir, ServeFile};
 /// Largest upload accepted by `POST /api/v1/batches`.
 pub(super) const UPLOAD_LIMIT_BYTES: usize = 2 << 30;
 
-/// The batch ledger and uploads, outside the ETag layer (the ledger changes without a new
-/// data version when a batch is rejected) and with the upload's own body limit.
+/// The batch ledger, uploads and data governance, outside the ETag layer (the ledger,
+/// declarations and reference lists change without a new data version) and with the
+/// upload's own body limit.
 pub(super) fn ledger_routes() -> Router<AppState> {
     Router::new()
+        .route(
+            "/api/v1/declarations",
+            get(governance::declarations).post(governance::declare),
+        )
+        .route("/api/v1/reconciliation", get(governance::reconciliation))
+        .route("/api/v1/quality", get(governance::quality))
+        .route("/api/v1/quality/trend", get(governance::quality_trend))
+        .route("/api/v1/compare", get(governance::compare))
+        .route(
+            "/api/v1/reference-lists",
+            get(governance::reference_lists)
+                .post(governance::upload_reference_list)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)),
+        )
         .route(
             "/api/v1/batches",
             get(batches::list)
