@@ -15,7 +15,7 @@ pub use read::{Encoding, Format};
 
 use crate::domain::identity::PersonHasher;
 use crate::domain::{CodeChanges, Datum, DivisionCode, Kind, Month, Registry};
-use crate::spatial::CountyIndex;
+use crate::spatial::{BoundaryDistance, CountyIndex};
 use crate::store::{BatchRow, ProblemRow, Store, StoreError};
 use chrono::Datelike;
 use geo::MultiPolygon;
@@ -83,8 +83,8 @@ pub struct Context<'a> {
     pub registry: &'a Registry,
     /// Assignment index.
     pub index: &'a CountyIndex,
-    /// Leaf boundaries.
-    pub leaf_geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Distances to leaf boundaries.
+    pub boundaries: &'a BoundaryDistance,
     /// Division code changes.
     pub changes: &'a CodeChanges,
     /// Keyed hash of ID numbers.
@@ -98,8 +98,8 @@ pub struct References {
     pub registry: Registry,
     /// Assignment index over the leaves.
     pub index: CountyIndex,
-    /// Leaf boundaries.
-    pub leaf_geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Distances to leaf boundaries.
+    pub boundaries: BoundaryDistance,
     /// Code changes.
     pub changes: CodeChanges,
     /// Keyed hash of ID numbers.
@@ -123,7 +123,7 @@ impl References {
             hasher,
             registry,
             index,
-            leaf_geometries,
+            boundaries: BoundaryDistance::new(leaf_geometries),
         })
     }
 
@@ -133,7 +133,7 @@ impl References {
             store,
             registry: &self.registry,
             index: &self.index,
-            leaf_geometries: &self.leaf_geometries,
+            boundaries: &self.boundaries,
             changes: &self.changes,
             hasher: &self.hasher,
         }
@@ -276,7 +276,7 @@ pub fn ingest(
         tolerance_m: req.tolerance_m,
         registry: ctx.registry,
         index: ctx.index,
-        leaf_geometries: ctx.leaf_geometries,
+        boundaries: ctx.boundaries,
         changes: ctx.changes,
         hasher: ctx.hasher,
         columns: contract::columns(req.kind),

@@ -10,11 +10,9 @@ use crate::domain::identity::{
 use crate::domain::{
     CodeChanges, Datum, DivisionCode, Facility, Kind, Month, Registry, ServiceObject, Unit,
 };
-use crate::spatial::CountyIndex;
+use crate::spatial::{BoundaryDistance, CountyIndex};
 use chrono::{Datelike, Days, NaiveDate};
-use geo::{Closest, ClosestPoint, Distance, Haversine, MultiPolygon, Point};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 
 /// A row that passed: the record to store (ids are given when appended).
 #[derive(Debug, Clone)]
@@ -62,8 +60,8 @@ pub struct Validator<'a> {
     pub registry: &'a Registry,
     /// Assignment index over the leaves.
     pub index: &'a CountyIndex,
-    /// Leaf boundaries, for distances to a declared county.
-    pub leaf_geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
+    /// Distances to leaf boundaries (how far outside its declared county a point lies).
+    pub boundaries: &'a BoundaryDistance,
     /// Code changes.
     pub changes: &'a CodeChanges,
     /// Keyed hash of ID numbers.
@@ -378,14 +376,15 @@ impl Validator<'_> {
     ) -> (Option<u32>, Option<u64>) {
         let assignment = self.index.assign(lon, lat);
         let cell = assignment.cell.map(u64::from);
-        let shown = format!("{lon:.6},{lat:.6}");
+        // Formatted only for a problem (most rows have none).
+        let shown = || format!("{lon:.6},{lat:.6}");
         let county = match (assignment.county, declared) {
             (Some(c), Some(d)) if c != d => {
                 let distance = self.distance_to(d, lon, lat);
                 if distance > self.tolerance_m {
                     let name = self.registry.get(c).map(|d| d.name.as_str()).unwrap_or("");
                     problems.push(
-                        Problem::new(line, "lon", shown, Reason::CoordCountyMismatch)
+                        Problem::new(line, "lon", shown(), Reason::CoordCountyMismatch)
                             .detail(format!("在 {name} {c}，距申报区划 {distance:.0} 米")),
                     );
                 }
@@ -396,7 +395,7 @@ impl Validator<'_> {
                 let distance = declared.map_or(f64::INFINITY, |d| self.distance_to(d, lon, lat));
                 if distance <= self.tolerance_m {
                     problems.push(
-                        Problem::new(line, "lon", shown, Reason::CoordSnapped)
+                        Problem::new(line, "lon", shown(), Reason::CoordSnapped)
                             .detail(format!("距申报区划边界 {distance:.0} 米")),
                     );
                     declared
@@ -407,7 +406,8 @@ impl Validator<'_> {
                         String::new()
                     };
                     problems.push(
-                        Problem::new(line, "lon", shown, Reason::CoordOutsideChina).detail(detail),
+                        Problem::new(line, "lon", shown(), Reason::CoordOutsideChina)
+                            .detail(detail),
                     );
                     None
                 }
@@ -416,17 +416,11 @@ impl Validator<'_> {
         (county.map(DivisionCode::get), cell)
     }
 
-    /// Metres from the point to the declared county's boundary (0 inside).
+    /// Metres from the point to the declared county's boundary.
     fn distance_to(&self, code: DivisionCode, lon: f64, lat: f64) -> f64 {
-        let Some(geometry) = self.leaf_geometries.get(&code) else {
-            return f64::INFINITY;
-        };
-        let point = Point::new(lon, lat);
-        match geometry.closest_point(&point) {
-            Closest::Intersection(_) => 0.0,
-            Closest::SinglePoint(p) => Haversine.distance(point, p),
-            Closest::Indeterminate => f64::INFINITY,
-        }
+        self.boundaries
+            .metres(code, lon, lat)
+            .unwrap_or(f64::INFINITY)
     }
 
     /// Validates an ID number; returns its keyed hash and masked form.

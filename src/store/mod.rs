@@ -677,27 +677,14 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// Appends service objects.
+    /// Appends service objects, column by column (one Arrow batch per call).
     pub fn append_objects(&mut self, rows: &[ServiceObject]) -> Result<(), StoreError> {
-        let mut appender = self.conn.appender("service_objects")?;
-        for r in rows {
-            appender.append_row(params![
-                r.id,
-                r.kind.id(),
-                r.lon,
-                r.lat,
-                r.declared_code,
-                r.county_code,
-                r.h3,
-                date_value(r.valid_from),
-                r.valid_to.map(date_value).unwrap_or(Value::Null),
-                r.person_hash.as_deref(),
-                r.person_masked.as_deref(),
-                r.credit_code.as_deref(),
-                r.attrs.as_str(),
-                r.batch_id,
-            ])?;
+        if rows.is_empty() {
+            return Ok(());
         }
+        let batch = objects_batch(rows)?;
+        let mut appender = self.conn.appender("service_objects")?;
+        appender.append_record_batch(batch)?;
         appender.flush()?;
         self.objects += rows.len() as u64;
         Ok(())
@@ -762,6 +749,104 @@ impl Drop for Loader {
         // After a successful COMMIT there is no transaction and this is a harmless no-op error.
         let _ = self.conn.execute_batch("ROLLBACK");
     }
+}
+
+/// Service objects as an Arrow batch in the column order of `service_objects`.
+fn objects_batch(rows: &[ServiceObject]) -> Result<arrow_array::RecordBatch, StoreError> {
+    use arrow_array::{ArrayRef, Date32Array, Float64Array, Int32Array, StringArray, UInt64Array};
+    use std::sync::Arc;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let days = |d: NaiveDate| (d - epoch).num_days() as i32;
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "id",
+            Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.id))),
+        ),
+        (
+            "kind",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.kind.id()),
+            )),
+        ),
+        (
+            "lon",
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.lon))),
+        ),
+        (
+            "lat",
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.lat))),
+        ),
+        (
+            "declared_code",
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.declared_code as i32),
+            )),
+        ),
+        (
+            "county_code",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.county_code.map(|c| c as i32))
+                    .collect::<Int32Array>(),
+            ),
+        ),
+        (
+            "h3",
+            Arc::new(rows.iter().map(|r| r.h3).collect::<UInt64Array>()),
+        ),
+        (
+            "valid_from",
+            Arc::new(Date32Array::from_iter_values(
+                rows.iter().map(|r| days(r.valid_from)),
+            )),
+        ),
+        (
+            "valid_to",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.valid_to.map(days))
+                    .collect::<Date32Array>(),
+            ),
+        ),
+        (
+            "person_hash",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.person_hash.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "person_masked",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.person_masked.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "credit_code",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.credit_code.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "attrs",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.attrs.as_str()),
+            )),
+        ),
+        (
+            "batch_id",
+            Arc::new(UInt64Array::from_iter_values(
+                rows.iter().map(|r| r.batch_id),
+            )),
+        ),
+    ];
+    arrow_array::RecordBatch::try_from_iter(columns)
+        .map_err(|e| StoreError::Corrupt(format!("arrow batch: {e}")))
 }
 
 /// A date as DuckDB's native DATE value (days since 1970-01-01), for the Appender.
