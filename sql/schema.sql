@@ -172,3 +172,14 @@ CREATE TABLE IF NOT EXISTS reference_list_ledger (
     created_by  VARCHAR NOT NULL,
     created_at  TIMESTAMP NOT NULL
 );
+
+-- Aggregates computed by a distributed engine over an export (shikong import-stats): records
+-- per leaf county, kind and month as that engine counted them, per source.
+CREATE TABLE IF NOT EXISTS imported_stats (
+    source      VARCHAR NOT NULL,
+    county_code INTEGER,            -- NULL: outside every boundary
+    kind        VARCHAR NOT NULL,
+    month       VARCHAR NOT NULL,
+    records     UBIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL
+);

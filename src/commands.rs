@@ -566,3 +566,40 @@ pub fn reference(
     );
     Ok(())
 }
+
+/// Writes the partitioned GeoParquet export, with a line per province on stderr.
+pub fn export_parquet(config: &Config, out: &Path) -> Result<()> {
+    let store = bootstrap::ensure_database(config)?;
+    let bar = indicatif::ProgressBar::new(34).with_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} provinces {msg}")
+            .expect("valid template"),
+    );
+    let lines = bar.is_hidden();
+    let summary = crate::scaleout::export_parquet(&store, out, &|province, rows| {
+        if lines {
+            eprintln!("export: {province} {rows} records");
+        } else {
+            bar.inc(1);
+            bar.set_message(format!("{province}: {rows}"));
+        }
+    })?;
+    bar.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
+
+/// Loads an engine's aggregates (all or nothing) and prints what was loaded.
+pub fn import_stats(config: &Config, dir: &Path, source: &str) -> Result<()> {
+    anyhow::ensure!(
+        !source.is_empty()
+            && source.len() <= 64
+            && source
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+        "--source must be 1–64 letters, digits, _ or -"
+    );
+    let store = bootstrap::ensure_database(config)?;
+    let summary = crate::scaleout::import_stats(&store, dir, source)?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

@@ -1,7 +1,8 @@
 //! 时空 shikong: spatio-temporal analytics over civil-affairs (民政) service-object data.
 //!
 //! Modules follow the data flow, each using only those above it:
-//! `domain` → `datasets` → `spatial` → `store` → `ingest` → `analytics` → `tiles` → `api`, with `bootstrap`
+//! `domain` → `datasets` → `spatial` → `store` → `ingest` → `analytics` → `tiles` → `scaleout` → `api`,
+//! with `bootstrap`
 //! building the database and `commands` implementing the CLI.
 
 pub mod domain;
@@ -17,6 +18,8 @@ pub mod ingest;
 pub mod analytics;
 
 pub mod tiles;
+
+pub mod scaleout;
 
 pub mod api;
 

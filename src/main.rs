@@ -167,10 +167,38 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Export for a distributed engine.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+    /// Load aggregates a distributed engine computed over an export (Parquet: county_code,
+    /// kind, month, records), to be served at /api/v1/stats/imported.
+    ImportStats {
+        /// Directory of the engine's Parquet files.
+        dir: PathBuf,
+        /// Name the aggregates are kept and served under.
+        #[arg(long, default_value = "spark")]
+        source: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Vector tiles.
     Tiles {
         #[command(subcommand)]
         command: TilesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every record and boundary as Hive-partitioned GeoParquet (province=…/month=…/).
+    Parquet {
+        /// Output directory (its records/ must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -235,7 +263,11 @@ fn main() -> anyhow::Result<()> {
         | Command::Ingest { data, .. }
         | Command::Declare { data, .. }
         | Command::Checksum { data, .. }
-        | Command::Reference { data, .. } => data.clone(),
+        | Command::Reference { data, .. }
+        | Command::ImportStats { data, .. }
+        | Command::Export {
+            command: ExportCommand::Parquet { data, .. },
+        } => data.clone(),
     };
     overrides.records = data.records;
     overrides.seed = data.seed;
@@ -329,6 +361,12 @@ fn main() -> anyhow::Result<()> {
             who,
             ..
         } => shikong::commands::reference(&config, &file, &name, &encoding, &who),
+        Command::Export {
+            command: ExportCommand::Parquet { out, .. },
+        } => shikong::commands::export_parquet(&config, &out),
+        Command::ImportStats { dir, source, .. } => {
+            shikong::commands::import_stats(&config, &dir, &source)
+        }
         Command::Tiles {
             command:
                 TilesCommand::Export {

@@ -274,6 +274,19 @@ pub const ROUTES: &[Route] = &[
         formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
     },
     Route {
+        path: "/stats/imported",
+        tag: "stats",
+        summary: "Aggregates a distributed engine computed over an export (shikong import-stats), per division, beside shikong's own",
+        query: &[
+            p("source", ParamType::Text, "Name given at import; default spark."),
+            LEVEL,
+            PARENT,
+            KIND,
+            MONTH,
+        ],
+        formats: &[],
+    },
+    Route {
         path: "/declarations",
         tag: "governance",
         summary: "部省对账: counts (and identity checksums) provinces declared; POST declares",

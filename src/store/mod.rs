@@ -32,6 +32,7 @@ const FACILITIES_ALL: &str = include_str!("../../sql/facilities_all.sql");
 const COUNTY_TABLE: &str = include_str!("../../sql/county_table.sql");
 const DEMAND_POINTS: &str = include_str!("../../sql/demand_points.sql");
 const INTERVALS_BY_KIND: &str = include_str!("../../sql/intervals_by_kind.sql");
+const IMPORTED_STATS: &str = include_str!("../../sql/imported_stats.sql");
 
 /// Version of `sql/schema.sql`; a database built by another version is rebuilt.
 pub const SCHEMA_VERSION: &str = "3";
@@ -494,6 +495,45 @@ impl Store {
                 Ok((code, counts))
             })
             .collect()
+    }
+
+    /// Imported aggregates of `source` per division representative for one month (`None` =
+    /// records the engine placed outside every boundary).
+    pub fn imported_counts(
+        &self,
+        source: &str,
+        level: Level,
+        parent: Option<DivisionCode>,
+        kind: Option<Kind>,
+        month: crate::domain::Month,
+    ) -> Result<Vec<(Option<u32>, u64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare_cached(IMPORTED_STATS)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    source,
+                    level.id(),
+                    parent.map(|p| p.get()),
+                    kind.map(|k| k.id()),
+                    month.to_string()
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Sources of imported aggregates, with their rows.
+    pub fn imported_sources(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let conn = self.connection()?;
+        let mut stmt = conn.prepare(
+            "SELECT source, count(*) FROM imported_stats GROUP BY source ORDER BY source",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
     }
 
     /// Records starting and ending per month (`"YYYY-MM"`) for a division (or all), as

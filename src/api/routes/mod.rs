@@ -39,6 +39,7 @@ pub(super) fn ledger_routes() -> Router<AppState> {
             get(governance::declarations).post(governance::declare),
         )
         .route("/api/v1/reconciliation", get(governance::reconciliation))
+        .route("/api/v1/stats/imported", get(stats::imported))
         .route("/api/v1/quality", get(governance::quality))
         .route("/api/v1/quality/trend", get(governance::quality_trend))
         .route("/api/v1/compare", get(governance::compare))

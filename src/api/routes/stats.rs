@@ -334,3 +334,56 @@ pub(super) async fn county_table(
         ),
     }
 }
+
+/// `GET /api/v1/stats/imported`: aggregates a distributed engine computed over an export
+/// (`shikong import-stats`), per division, beside shikong's own figure for the same cell
+/// (rows is empty when nothing was imported under the source).
+pub(super) async fn imported(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = Params::parse(query.as_deref(), &allowed("/stats/imported"))?;
+    let source = params.get("source").unwrap_or("spark").to_string();
+    let level = params.level("level")?.unwrap_or(Level::Province);
+    let parent = params.division("parent", state.registry())?;
+    let kind = params.kind("kind")?;
+    let month = params.month("month")?.unwrap_or(state.data().last_month);
+    let worker = state.clone();
+    let key = source.clone();
+    let (sources, theirs, ours) = tokio::task::spawn_blocking(move || {
+        let store = worker.store();
+        Ok::<_, crate::store::StoreError>((
+            store.imported_sources()?,
+            store.imported_counts(&key, level, parent, kind, month)?,
+            store.counts_by_division(&crate::store::StatsQuery::new(
+                level, parent, kind, month, None,
+            ))?,
+        ))
+    })
+    .await??;
+    let own: std::collections::HashMap<Option<u32>, u64> = ours
+        .into_iter()
+        .map(|(code, counts)| (code.map(|c| c.get()), counts.count))
+        .collect();
+    let rows: Vec<Value> = theirs
+        .iter()
+        .map(|(code, records)| {
+            let name = code
+                .and_then(|c| crate::domain::DivisionCode::new(c).ok())
+                .and_then(|c| state.registry().get(c))
+                .map(|d| d.name.clone());
+            let shikong = own.get(code).copied().unwrap_or(0);
+            json!({"code": code, "name": name, "records": records, "shikong": shikong, "equal": *records == shikong})
+        })
+        .collect();
+    Ok(Json(json!({
+        "source": source,
+        "month": month.to_string(),
+        "level": level.id(),
+        "kind": kind.map(|k| k.id()),
+        "total": theirs.iter().map(|(_, n)| n).sum::<u64>(),
+        // Every imported source (none: nothing imported yet, rows is empty).
+        "sources": sources.iter().map(|(s, n)| json!({"source": s, "rows": n})).collect::<Vec<_>>(),
+        "rows": rows,
+    })))
+}
