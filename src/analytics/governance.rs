@@ -279,6 +279,20 @@ pub fn delivery_deadline(month: Month) -> chrono::NaiveDateTime {
     day.and_hms_opt(23, 59, 59).expect("valid time")
 }
 
+fn division_name(registry: &Registry, code: u32) -> String {
+    DivisionCode::new(code)
+        .ok()
+        .and_then(|c| registry.get(c))
+        .map(|d| d.name.clone())
+        .unwrap_or_default()
+}
+
+fn area_name(registry: &Registry, parent: Option<DivisionCode>) -> String {
+    parent
+        .and_then(|p| registry.get(p))
+        .map_or_else(|| "全国".to_string(), |d| d.name.clone())
+}
+
 /// The quality of `level`'s divisions under `parent` in `month` (one kind or all).
 pub fn quality(
     store: &Store,
@@ -288,36 +302,37 @@ pub fn quality(
     kind: Option<Kind>,
     month: Month,
 ) -> Result<QualityReport, AnalyticsError> {
-    let counts = store.quality_counts(
-        level,
-        parent,
-        kind,
-        month,
-        delivery_deadline(month),
-        &attribute_fields(),
-    )?;
-    let name = |code: u32| {
-        DivisionCode::new(code)
-            .ok()
-            .and_then(|c| registry.get(c))
-            .map(|d| d.name.clone())
-            .unwrap_or_default()
-    };
+    let counts: Vec<QualityCounts> = store
+        .quality_counts(
+            level,
+            parent,
+            kind,
+            month,
+            month,
+            DELIVERY_DAYS,
+            &attribute_fields(),
+        )?
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    let kind_id = kind.map(|k| k.id().to_string());
     let mut total = QualityCounts::default();
     let mut per_division: BTreeMap<u32, QualityCounts> = BTreeMap::new();
     for c in &counts {
         add(&mut total, c);
         add(per_division.entry(c.code).or_default(), c);
     }
-    let total_name = parent
-        .and_then(|p| registry.get(p))
-        .map_or_else(|| "全国".to_string(), |d| d.name.clone());
     let mut divisions: Vec<QualityScore> = per_division
         .into_iter()
         .map(|(code, mut c)| {
             c.code = code;
-            c.kind = kind.map(|k| k.id().to_string()).unwrap_or_default();
-            QualityScore::from_counts(Some(code), name(code), kind.map(|k| k.id().to_string()), c)
+            c.kind = kind_id.clone().unwrap_or_default();
+            QualityScore::from_counts(
+                Some(code),
+                division_name(registry, code),
+                kind_id.clone(),
+                c,
+            )
         })
         .collect();
     divisions.sort_by(|a, b| {
@@ -327,14 +342,14 @@ pub fn quality(
             .then(a.code.cmp(&b.code))
     });
     total.code = parent.map_or(0, DivisionCode::get);
-    total.kind = kind.map(|k| k.id().to_string()).unwrap_or_default();
+    total.kind = kind_id.clone().unwrap_or_default();
     Ok(QualityReport {
         month: month.to_string(),
         weights: QUALITY_WEIGHTS.into_iter().collect(),
         total: QualityScore::from_counts(
             parent.map(DivisionCode::get),
-            total_name,
-            kind.map(|k| k.id().to_string()),
+            area_name(registry, parent),
+            kind_id,
             total,
         ),
         divisions,
@@ -342,7 +357,7 @@ pub fn quality(
             .into_iter()
             .map(|c| {
                 let kind = Some(c.kind.clone());
-                QualityScore::from_counts(Some(c.code), name(c.code), kind, c)
+                QualityScore::from_counts(Some(c.code), division_name(registry, c.code), kind, c)
             })
             .collect(),
     })
@@ -358,11 +373,27 @@ pub fn quality_trend(
     first: Month,
     last: Month,
 ) -> Result<Vec<(String, QualityScore)>, AnalyticsError> {
-    let name = code
-        .and_then(|c| registry.get(c))
-        .map_or_else(|| "全国".to_string(), |d| d.name.clone());
-    let months =
-        store.quality_trend(code, kind, first, last, DELIVERY_DAYS, &attribute_fields())?;
+    let mut months: BTreeMap<String, QualityCounts> = BTreeMap::new();
+    let mut m = first;
+    while m <= last {
+        months.insert(m.to_string(), QualityCounts::default());
+        m = m.plus_months(1);
+    }
+    let rows = store.quality_counts(
+        Level::Province,
+        code,
+        kind,
+        first,
+        last,
+        DELIVERY_DAYS,
+        &attribute_fields(),
+    )?;
+    for (month, c) in &rows {
+        if let Some(total) = months.get_mut(month) {
+            add(total, c);
+        }
+    }
+    let name = area_name(registry, code);
     Ok(months
         .into_iter()
         .map(|(month, mut counts)| {

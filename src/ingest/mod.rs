@@ -572,10 +572,7 @@ fn csv_batch(
     state: &mut BatchState,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<String>, Vec<Problem>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text);
+    let mut reader = read::csv_reader(text);
     let mut header = csv::StringRecord::new();
     match reader.read_record(&mut header) {
         Ok(true) => {}

@@ -113,6 +113,15 @@ fn encoding_problem(line: u64, tried: &str) -> Problem {
     Problem::new(line, "", "", Reason::Encoding).detail(format!("无法按 {tried} 解码"))
 }
 
+/// A CSV reader over decoded text: the header is read as a record (its line is reported like
+/// any other), and rows of the wrong width are read too, to be reported rather than fail.
+pub fn csv_reader(text: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text)
+}
+
 /// Which file column feeds each contract column, and what the header holds beyond them.
 #[derive(Debug, Clone)]
 pub struct HeaderMap {

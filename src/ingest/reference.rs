@@ -66,10 +66,7 @@ pub fn parse(
         Ok((text, _)) => text,
         Err(p) => return (0, Err(vec![p])),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_ref());
+    let mut reader = read::csv_reader(&text);
     let mut records = reader.records();
     let header = match records.next() {
         None => return (0, Err(vec![Problem::new(0, "", "", Reason::EmptyFile)])),
@@ -221,10 +218,7 @@ pub fn file_checksum(
     hasher: &PersonHasher,
 ) -> Result<(u64, String), Vec<Problem>> {
     let (text, _) = read::decode(bytes, encoding).map_err(|p| vec![p])?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_ref());
+    let mut reader = read::csv_reader(&text);
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,

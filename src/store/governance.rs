@@ -9,10 +9,8 @@ use duckdb::{params, Connection, OptionalExt};
 const RECONCILIATION_RECEIVED: &str = include_str!("../../sql/reconciliation_received.sql");
 const DECLARATIONS_LIST: &str = include_str!("../../sql/declarations_list.sql");
 const DECLARATION_UPSERT: &str = include_str!("../../sql/declaration_upsert.sql");
-const QUALITY_COUNTS: &str = include_str!("../../sql/quality_counts.sql");
+const QUALITY: &str = include_str!("../../sql/quality.sql");
 const QUALITY_VALIDITY: &str = include_str!("../../sql/quality_validity.sql");
-const QUALITY_TREND: &str = include_str!("../../sql/quality_trend.sql");
-const QUALITY_TREND_VALIDITY: &str = include_str!("../../sql/quality_trend_validity.sql");
 const COMPARE_KINDS: &str = include_str!("../../sql/compare_kinds.sql");
 const COMPARE_REFERENCE: &str = include_str!("../../sql/compare_reference.sql");
 const REFERENCE_LIST_LEDGER: &str = include_str!("../../sql/reference_list_ledger.sql");
@@ -253,86 +251,14 @@ impl Store {
     }
 
     /// The counts behind the quality scores of `level`'s divisions (under `parent`) per kind
-    /// for `month`. `fields` lists each kind's attribute fields as
-    /// `kind:required:optional,…`; records new in the month are timely when delivered by
-    /// `deadline` (UTC).
+    /// for each month from `first` to `last`, as `(YYYY-MM, counts)`. `fields` lists each
+    /// kind's attribute fields as `kind:required:optional,…`; records new in a month are
+    /// timely when delivered within `due_days` after its end.
+    #[allow(clippy::too_many_arguments)]
     pub fn quality_counts(
         &self,
         level: Level,
         parent: Option<DivisionCode>,
-        kind: Option<Kind>,
-        month: Month,
-        deadline: chrono::NaiveDateTime,
-        fields: &str,
-    ) -> Result<Vec<QualityCounts>, StoreError> {
-        let conn = self.connection()?;
-        let [as_of, first, next] = window(month);
-        let parent = parent.map(DivisionCode::get);
-        let kind = kind.map(Kind::id);
-        let mut stmt = conn.prepare_cached(QUALITY_COUNTS)?;
-        let mut rows = stmt
-            .query_map(
-                params![
-                    level.id(),
-                    parent,
-                    kind,
-                    as_of,
-                    first,
-                    next,
-                    deadline.format("%Y-%m-%d %H:%M:%S").to_string(),
-                    fields
-                ],
-                |r| {
-                    Ok(QualityCounts {
-                        code: r.get(0)?,
-                        kind: r.get(1)?,
-                        records: r.get(2)?,
-                        filled: r.get(3)?,
-                        expected: r.get(4)?,
-                        shared: r.get(5)?,
-                        agreeing: r.get(6)?,
-                        delivered: r.get(7)?,
-                        timely: r.get(8)?,
-                        ..Default::default()
-                    })
-                },
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt = conn.prepare_cached(QUALITY_VALIDITY)?;
-        let validity = stmt
-            .query_map(params![level.id(), parent, kind, month.to_string()], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<(u32, String, u64, u64)>, _>>()?;
-        for (code, kind, total, rejected) in validity {
-            match rows.iter_mut().find(|q| q.code == code && q.kind == kind) {
-                Some(q) => {
-                    q.rows_total = total;
-                    q.rows_rejected = rejected;
-                }
-                None => rows.push(QualityCounts {
-                    code,
-                    kind,
-                    rows_total: total,
-                    rows_rejected: rejected,
-                    ..Default::default()
-                }),
-            }
-        }
-        Ok(rows)
-    }
-
-    /// The counts behind the quality score of one division (or the country) for each month
-    /// from `first` to `last`, in month order. Records new in a month are timely when
-    /// delivered within `due_days` after its end.
-    pub fn quality_trend(
-        &self,
-        code: Option<DivisionCode>,
         kind: Option<Kind>,
         first: Month,
         last: Month,
@@ -340,19 +266,14 @@ impl Store {
         fields: &str,
     ) -> Result<Vec<(String, QualityCounts)>, StoreError> {
         let conn = self.connection()?;
-        let code = code.map(DivisionCode::get);
+        let parent = parent.map(DivisionCode::get);
         let kind = kind.map(Kind::id);
-        let mut months: Vec<(String, QualityCounts)> = Vec::new();
-        let mut m = first;
-        while m <= last {
-            months.push((m.to_string(), QualityCounts::default()));
-            m = m.plus_months(1);
-        }
-        let mut stmt = conn.prepare_cached(QUALITY_TREND)?;
-        let rows = stmt
+        let mut stmt = conn.prepare_cached(QUALITY)?;
+        let mut rows = stmt
             .query_map(
                 params![
-                    code,
+                    level.id(),
+                    parent,
                     kind,
                     first.first_day().to_string(),
                     last.first_day().to_string(),
@@ -363,38 +284,64 @@ impl Store {
                     Ok((
                         r.get::<_, String>(0)?,
                         QualityCounts {
-                            records: r.get(1)?,
-                            filled: r.get(2)?,
-                            expected: r.get(3)?,
-                            shared: r.get(4)?,
-                            agreeing: r.get(5)?,
-                            delivered: r.get(6)?,
-                            timely: r.get(7)?,
+                            code: r.get(1)?,
+                            kind: r.get(2)?,
+                            records: r.get(3)?,
+                            filled: r.get(4)?,
+                            expected: r.get(5)?,
+                            shared: r.get(6)?,
+                            agreeing: r.get(7)?,
+                            delivered: r.get(8)?,
+                            timely: r.get(9)?,
                             ..Default::default()
                         },
                     ))
                 },
             )?
             .collect::<Result<Vec<_>, _>>()?;
-        for (month, counts) in rows {
-            if let Some(slot) = months.iter_mut().find(|(m, _)| *m == month) {
-                slot.1 = counts;
-            }
-        }
-        let mut stmt = conn.prepare_cached(QUALITY_TREND_VALIDITY)?;
+        let mut stmt = conn.prepare_cached(QUALITY_VALIDITY)?;
         let validity = stmt
             .query_map(
-                params![code, kind, first.to_string(), last.to_string()],
-                |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)),
+                params![
+                    level.id(),
+                    parent,
+                    kind,
+                    first.to_string(),
+                    last.to_string()
+                ],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                },
             )?
-            .collect::<Result<Vec<(String, u64, u64)>, _>>()?;
-        for (month, total, rejected) in validity {
-            if let Some(slot) = months.iter_mut().find(|(m, _)| *m == month) {
-                slot.1.rows_total = total;
-                slot.1.rows_rejected = rejected;
+            .collect::<Result<Vec<(String, u32, String, u64, u64)>, _>>()?;
+        for (month, code, kind, total, rejected) in validity {
+            let found = rows
+                .iter_mut()
+                .find(|(m, q)| *m == month && q.code == code && q.kind == kind);
+            match found {
+                Some((_, q)) => {
+                    q.rows_total = total;
+                    q.rows_rejected = rejected;
+                }
+                None => rows.push((
+                    month,
+                    QualityCounts {
+                        code,
+                        kind,
+                        rows_total: total,
+                        rows_rejected: rejected,
+                        ..Default::default()
+                    },
+                )),
             }
         }
-        Ok(months)
+        Ok(rows)
     }
 
     /// Records of kind `a` in force in `month` whose person is also in kind `b` (duplicates

@@ -35,13 +35,13 @@ fn json_value(value: &Value) -> Response {
 
 /// A governance result, kept per query and data and governance version (the queries scan
 /// every record: seconds on millions).
-fn kept<T: serde::Serialize>(
+fn kept<T: serde::Serialize, E: Into<ApiError>>(
     state: &AppState,
     key: &str,
-    make: impl FnOnce() -> Result<T, crate::analytics::AnalyticsError>,
+    make: impl FnOnce() -> Result<T, E>,
 ) -> Result<Arc<Value>, ApiError> {
     state.governance(key, || {
-        let value = make().map_err(ApiError::from)?;
+        let value = make().map_err(Into::into)?;
         serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))
     })
 }
@@ -83,7 +83,7 @@ fn trend_value(
                 .into_iter()
                 .map(|(month, s)| json!({"month": month, "score": s.score, "completeness": s.completeness, "validity": s.validity, "uniqueness": s.uniqueness, "agreement": s.agreement, "timeliness": s.timeliness, "records": s.counts.records}))
                 .collect();
-            Ok(
+            Ok::<_, ApiError>(
                 json!({"code": code.map(|c| c.to_string()), "kind": kind.map(Kind::id), "points": points}),
             )
         },
@@ -430,49 +430,30 @@ pub(super) async fn compare(
         .unwrap_or(0) as usize;
     let worker = state.clone();
     let key = format!("compare|{check:?}|{month}|{level:?}|{parent:?}|{limit}|{offset}");
-    if !csv {
-        let value = tokio::task::spawn_blocking(move || {
-            if let Check::Reference { list, .. } = check {
-                if worker.store().reference_lists(Some(list))?.is_empty() {
-                    return Err(ApiError::not_found("list", "no such reference list"));
-                }
-            }
-            kept(&worker, &key, || {
-                governance::compare(
-                    worker.store(),
-                    worker.registry(),
-                    check,
-                    month,
-                    level,
-                    parent,
-                    limit,
-                    offset,
-                )
-            })
-        })
-        .await??;
-        return Ok(json_value(&value));
-    }
-    let result = tokio::task::spawn_blocking(move || {
+    let run = move |state: &AppState| -> Result<governance::Comparison, ApiError> {
         if let Check::Reference { list, .. } = check {
-            if worker.store().reference_lists(Some(list))?.is_empty() {
-                return Ok(None);
+            if state.store().reference_lists(Some(list))?.is_empty() {
+                return Err(ApiError::not_found("list", "no such reference list"));
             }
         }
-        governance::compare(
-            worker.store(),
-            worker.registry(),
+        let registry = state.registry();
+        Ok(governance::compare(
+            state.store(),
+            registry,
             check,
             month,
             level,
             parent,
             limit,
             offset,
-        )
-        .map(Some)
-    })
-    .await??
-    .ok_or_else(|| ApiError::not_found("list", "no such reference list"))?;
+        )?)
+    };
+    if !csv {
+        let value =
+            tokio::task::spawn_blocking(move || kept(&worker, &key, || run(&worker))).await??;
+        return Ok(json_value(&value));
+    }
+    let result = tokio::task::spawn_blocking(move || run(&worker)).await??;
     let rows = result
         .rows
         .iter()
