@@ -49,3 +49,8 @@ fn county_page_renders_in_headless_chromium() {
 fn dashboard_renders_in_headless_chromium() {
     browser_test("dashboard.mjs", &[]);
 }
+
+#[test]
+fn governance_page_uploads_and_matches_the_api() {
+    browser_test("governance.mjs", &[]);
+}

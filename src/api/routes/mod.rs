@@ -109,6 +109,10 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
             .route_service(
                 "/county/{code}",
                 ServeFile::new(web_dir.join("county.html")).precompressed_gzip(),
+            )
+            .route_service(
+                "/governance",
+                ServeFile::new(web_dir.join("governance.html")).precompressed_gzip(),
             );
         // The build writes a gzip copy of each script and stylesheet: sent as is to clients
         // that take gzip, instead of compressing ~1 MB of MapLibre on every first visit.
