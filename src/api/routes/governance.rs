@@ -101,17 +101,12 @@ fn reconciliation_value(
 }
 
 /// Computes, in the background after start, what the dashboard asks for first: the last
-/// month's quality per province, the national quality trend and the reconciliation.
+/// month's quality per province and the reconciliation.
 pub(crate) fn warm(state: &AppState) -> Result<(), ApiError> {
     let last = state.data().last_month;
+    // The two the dashboard and the governance page ask for first; the trend (an API-only
+    // scan of every month) is left to its first request, so start-up competes less.
     quality_value(state, Level::Province, None, None, last)?;
-    trend_value(
-        state,
-        None,
-        None,
-        last.plus_months(-(TREND_MONTHS - 1)),
-        last,
-    )?;
     reconciliation_value(state, last, None)?;
     Ok(())
 }
