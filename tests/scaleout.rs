@@ -32,6 +32,13 @@ fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// A column of a batch by name.
+fn column<'a>(batch: &'a arrow_array::RecordBatch, name: &str) -> &'a arrow_array::ArrayRef {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
 /// Every row of the Parquet files under `dir`, as (id, county code).
 fn assignments(dir: &Path) -> HashMap<u64, Option<u32>> {
     use arrow_array::cast::AsArray;
@@ -45,16 +52,8 @@ fn assignments(dir: &Path) -> HashMap<u64, Option<u32>> {
             .unwrap();
         for batch in reader {
             let batch = batch.unwrap();
-            let ids = batch
-                .column_by_name("id")
-                .unwrap()
-                .as_primitive::<Int64Type>()
-                .clone();
-            let codes = batch
-                .column_by_name("county_code")
-                .unwrap()
-                .as_primitive::<Int32Type>()
-                .clone();
+            let ids = column(&batch, "id").as_primitive::<Int64Type>();
+            let codes = column(&batch, "county_code").as_primitive::<Int32Type>();
             for i in 0..batch.num_rows() {
                 let code = (!codes.is_null(i)).then(|| codes.value(i) as u32);
                 out.insert(ids.value(i) as u64, code);
@@ -74,7 +73,7 @@ fn spark_assignment_and_aggregates_equal_shikong() {
 
     // 1. Export.
     let export = dir.path().join("export");
-    let summary: serde_json::Value = serde_json::from_str(&common::run_ok(&[
+    let export_args = [
         "export",
         "parquet",
         "--out",
@@ -83,21 +82,12 @@ fn spark_assignment_and_aggregates_equal_shikong() {
         data_arg,
         "--records",
         &records,
-    ]))
-    .unwrap();
+    ];
+    let summary: serde_json::Value = serde_json::from_str(&common::run_ok(&export_args)).unwrap();
     assert_eq!(summary["records"], RECORDS);
     // A second export into the same place is refused rather than mixed in.
     let again = Command::new(common::binary())
-        .args([
-            "export",
-            "parquet",
-            "--out",
-            export.to_str().unwrap(),
-            "--data-dir",
-            data_arg,
-            "--records",
-            &records,
-        ])
+        .args(export_args)
         .output()
         .unwrap();
     assert!(!again.status.success());
@@ -131,31 +121,11 @@ fn spark_assignment_and_aggregates_equal_shikong() {
         let month = &path.split("month=").nth(1).unwrap()[..7];
         for batch in builder.build().unwrap() {
             let batch = batch.unwrap();
-            let lon = batch
-                .column_by_name("lon")
-                .unwrap()
-                .as_primitive::<Float64Type>()
-                .clone();
-            let lat = batch
-                .column_by_name("lat")
-                .unwrap()
-                .as_primitive::<Float64Type>()
-                .clone();
-            let declared = batch
-                .column_by_name("declared_code")
-                .unwrap()
-                .as_primitive::<Int32Type>()
-                .clone();
-            let from = batch
-                .column_by_name("valid_from")
-                .unwrap()
-                .as_primitive::<Date32Type>()
-                .clone();
-            let geometry = batch
-                .column_by_name("geometry")
-                .unwrap()
-                .as_binary::<i32>()
-                .clone();
+            let lon = column(&batch, "lon").as_primitive::<Float64Type>();
+            let lat = column(&batch, "lat").as_primitive::<Float64Type>();
+            let declared = column(&batch, "declared_code").as_primitive::<Int32Type>();
+            let from = column(&batch, "valid_from").as_primitive::<Date32Type>();
+            let geometry = column(&batch, "geometry").as_binary::<i32>();
             for i in 0..batch.num_rows() {
                 let (x, y) =
                     shikong::ingest::read::wkb_point(geometry.value(i)).expect("WKB point");

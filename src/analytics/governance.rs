@@ -163,7 +163,8 @@ pub const QUALITY_WEIGHTS: [(&str, f64); 5] = [
     ("timeliness", 0.15),
 ];
 
-/// Days after a month's end by which its new records are due (the 15th of the next month).
+/// Days after a month's end by which its new records are due (by the end of the 15th of the
+/// next month; `sql/quality.sql` applies it).
 pub const DELIVERY_DAYS: u64 = 15;
 
 /// A quality score and its parts, each a share in 0..=1 (`None`: nothing to measure).
@@ -271,12 +272,6 @@ fn attribute_fields() -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// The end of the delivery period of `month` (UTC).
-pub fn delivery_deadline(month: Month) -> chrono::NaiveDateTime {
-    let day = month.plus_months(1).first_day() + chrono::Days::new(DELIVERY_DAYS - 1);
-    day.and_hms_opt(23, 59, 59).expect("valid time")
 }
 
 fn division_name(registry: &Registry, code: u32) -> String {
@@ -627,11 +622,5 @@ mod tests {
         assert_eq!(duplicate_scope(110101, 110101), "same_county");
         assert_eq!(duplicate_scope(110101, 110102), "other_county");
         assert_eq!(duplicate_scope(110101, 120101), "other_province");
-    }
-
-    #[test]
-    fn deadline_is_the_fifteenth_of_the_next_month() {
-        let m: Month = "2026-12".parse().unwrap();
-        assert_eq!(delivery_deadline(m).to_string(), "2027-01-15 23:59:59");
     }
 }

@@ -255,69 +255,47 @@ impl Validator<'_> {
         value: &str,
         problems: &mut Vec<Problem>,
     ) -> Option<(DivisionCode, Option<u32>)> {
+        self.resolve_division(line, value, problems)
+            .map_err(|p| problems.push(p))
+            .ok()
+    }
+
+    /// [`Self::division`], with the one error that rejects the code (a code change found on
+    /// the way is pushed to `findings`).
+    fn resolve_division(
+        &self,
+        line: u64,
+        value: &str,
+        findings: &mut Vec<Problem>,
+    ) -> Result<(DivisionCode, Option<u32>), Problem> {
+        let problem = |reason| Problem::new(line, "division_code", value, reason);
         if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(Problem::new(
-                line,
-                "division_code",
-                value,
-                Reason::DivisionFormat,
-            ));
-            return None;
+            return Err(problem(Reason::DivisionFormat));
         }
-        let Some(code) = value
+        let code = value
             .parse::<u32>()
             .ok()
             .and_then(|c| DivisionCode::new(c).ok())
-        else {
-            problems.push(Problem::new(
-                line,
-                "division_code",
-                value,
-                Reason::DivisionUnknown,
-            ));
-            return None;
-        };
+            .ok_or_else(|| problem(Reason::DivisionUnknown))?;
         let (code, changed_from) = if self.registry.get(code).is_some() {
             (code, None)
-        } else if let Some((new, effective)) = self.changes.current(code.get()) {
-            let Ok(new_code) = DivisionCode::new(new) else {
-                problems.push(Problem::new(
-                    line,
-                    "division_code",
-                    value,
-                    Reason::DivisionUnknown,
-                ));
-                return None;
-            };
-            problems.push(
-                Problem::new(line, "division_code", value, Reason::DivisionCodeChanged)
-                    .detail(format!("→ {new:06} ({effective})")),
+        } else {
+            let (new, effective) = self
+                .changes
+                .current(code.get())
+                .ok_or_else(|| problem(Reason::DivisionUnknown))?;
+            let new_code = DivisionCode::new(new).map_err(|_| problem(Reason::DivisionUnknown))?;
+            findings.push(
+                problem(Reason::DivisionCodeChanged).detail(format!("→ {new:06} ({effective})")),
             );
             (new_code, Some(code.get()))
-        } else {
-            problems.push(Problem::new(
-                line,
-                "division_code",
-                value,
-                Reason::DivisionUnknown,
-            ));
-            return None;
         };
-        let Some(info) = self.registry.get(code) else {
-            problems.push(Problem::new(
-                line,
-                "division_code",
-                value,
-                Reason::DivisionUnknown,
-            ));
-            return None;
-        };
+        let info = self
+            .registry
+            .get(code)
+            .ok_or_else(|| problem(Reason::DivisionUnknown))?;
         if !info.is_leaf {
-            problems.push(
-                Problem::new(line, "division_code", value, Reason::DivisionNotCounty)
-                    .detail(info.name.clone()),
-            );
-            return None;
+            return Err(problem(Reason::DivisionNotCounty).detail(info.name.clone()));
         }
         if let Some(province) = self.province {
             if self
@@ -325,19 +303,12 @@ impl Validator<'_> {
                 .representative(code, crate::domain::Level::Province)
                 != Some(province)
             {
-                problems.push(
-                    Problem::new(
-                        line,
-                        "division_code",
-                        value,
-                        Reason::DivisionOutsideProvince,
-                    )
-                    .detail(format!("province {province}")),
+                return Err(
+                    problem(Reason::DivisionOutsideProvince).detail(format!("province {province}"))
                 );
-                return None;
             }
         }
-        Some((code, changed_from))
+        Ok((code, changed_from))
     }
 
     fn point(

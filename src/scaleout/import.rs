@@ -40,12 +40,6 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-impl From<duckdb::Error> for ImportError {
-    fn from(e: duckdb::Error) -> Self {
-        ImportError::Store(StoreError::Db(e))
-    }
-}
-
 fn invalid(file: &Path, message: impl Into<String>) -> ImportError {
     ImportError::Invalid {
         file: file.display().to_string(),
@@ -53,7 +47,7 @@ fn invalid(file: &Path, message: impl Into<String>) -> ImportError {
     }
 }
 
-/// One aggregate row.
+/// One aggregate row: county (or none), kind, month, records.
 type Aggregate = (Option<u32>, String, String, u64);
 
 fn read_file(path: &Path, registry: &Registry) -> Result<Vec<Aggregate>, ImportError> {
@@ -141,25 +135,7 @@ pub fn import_stats(store: &Store, dir: &Path, source: &str) -> Result<ImportSum
     for f in &files {
         rows.extend(read_file(f, &registry)?);
     }
-    let conn = store.connection()?;
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let loaded = (|| -> Result<(), StoreError> {
-        conn.execute("DELETE FROM imported_stats WHERE source = ?", [source])?;
-        let mut appender = conn.appender("imported_stats")?;
-        let now = chrono::Utc::now().naive_utc();
-        for (code, kind, month, n) in &rows {
-            appender.append_row(duckdb::params![source, code, kind, month, n, now])?;
-        }
-        appender.flush()?;
-        Ok(())
-    })();
-    match loaded {
-        Ok(()) => conn.execute_batch("COMMIT")?,
-        Err(e) => {
-            conn.execute_batch("ROLLBACK")?;
-            return Err(e.into());
-        }
-    }
+    store.replace_imported_stats(source, &rows)?;
     Ok(ImportSummary {
         source: source.to_string(),
         files: files.len() as u64,

@@ -524,6 +524,28 @@ impl Store {
         Ok(rows)
     }
 
+    /// Replaces the imported aggregates of `source` with `rows` — `(county, kind, month,
+    /// records)` — in one transaction.
+    pub fn replace_imported_stats(
+        &self,
+        source: &str,
+        rows: &[(Option<u32>, String, String, u64)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.connection()?;
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM imported_stats WHERE source = ?", [source])?;
+        {
+            let mut appender = tx.appender("imported_stats")?;
+            let now = chrono::Utc::now().naive_utc();
+            for (code, kind, month, n) in rows {
+                appender.append_row(params![source, code, kind, month, n, now])?;
+            }
+            appender.flush()?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Sources of imported aggregates, with their rows.
     pub fn imported_sources(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let conn = self.connection()?;

@@ -3,6 +3,7 @@
 //! readable as JSON, CSV or XLSX.
 
 use super::UPLOAD_LIMIT_BYTES;
+use super::{attachment, CSV, XLSX};
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
@@ -31,6 +32,15 @@ pub const UPLOAD_PARAMS: &[&str] = &[
     "tolerance_m",
     "file_name",
 ];
+
+/// The `encoding` parameter of an upload (default: detected).
+pub(super) fn encoding(params: &Params) -> Result<Encoding, ApiError> {
+    match params.get("encoding") {
+        None => Ok(Encoding::Auto),
+        Some(e) => Encoding::from_id(e)
+            .ok_or_else(|| ApiError::bad("encoding", format!("{e:?}: use auto, utf-8 or gb18030"))),
+    }
+}
 
 /// An uploaded file: the request body, or the first file part of a `multipart/form-data`
 /// body (an HTML form's `<input type=file>`).
@@ -158,11 +168,7 @@ pub(super) async fn upload(
         })?),
         None => content_type.as_deref().and_then(Format::from_id),
     };
-    if let Some(e) = params.get("encoding") {
-        request.encoding = Encoding::from_id(e).ok_or_else(|| {
-            ApiError::bad("encoding", format!("{e:?}: use auto, utf-8 or gb18030"))
-        })?;
-    }
+    request.encoding = encoding(&params)?;
     if let Some(c) = params.get("crs") {
         request.datum = Datum::from_id(c)
             .ok_or_else(|| ApiError::bad("crs", format!("{c:?}: use wgs84, gcj02 or bd09")))?;
@@ -308,36 +314,12 @@ pub(super) async fn problems(
             let mut out = Vec::new();
             ingest::report::write_csv(&rows, &mut out)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{file}.csv\""),
-                    ),
-                ],
-                out,
-            )
-                .into_response())
+            Ok(attachment(CSV, &format!("{file}.csv"), out))
         }
         "xlsx" => {
             let out = ingest::report::xlsx(&rows, &summary)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .to_string(),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{file}.xlsx\""),
-                    ),
-                ],
-                out,
-            )
-                .into_response())
+            Ok(attachment(XLSX, &format!("{file}.xlsx"), out))
         }
         _ => Ok(Json(
             json!({"batch_id": id, "summary": summary, "problems": rows, "offset": offset}),

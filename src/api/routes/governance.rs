@@ -2,14 +2,15 @@
 //! (数据质量), comparisons between datasets (数据比对) and the reference lists they use.
 //! Outside the ETag layer: declarations and lists change without a new data version.
 
-use super::batches::read_upload;
+use super::batches::{encoding, read_upload};
+use super::{attachment, CSV};
 use crate::analytics::governance::{self, Check};
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::{DivisionCode, Kind, Level, Month};
-use crate::ingest::{self, Encoding};
+use crate::ingest;
 use crate::store::Declaration;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, Request, State};
@@ -129,17 +130,7 @@ fn csv_response(file: &str, header_row: &[&str], rows: Vec<Vec<String>>) -> Resp
     if let Err(e) = written {
         return ApiError::Internal(e.to_string()).into_response();
     }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}.csv\""),
-            ),
-        ],
-        out,
-    )
-        .into_response()
+    attachment(CSV, &format!("{file}.csv"), out)
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -514,12 +505,7 @@ pub(super) async fn upload_reference_list(
         .filter(|n| !n.is_empty() && n.chars().count() <= 100)
         .ok_or_else(|| ApiError::bad("name", "name is required (up to 100 characters)"))?
         .to_string();
-    let encoding = match params.get("encoding") {
-        None => Encoding::Auto,
-        Some(e) => Encoding::from_id(e).ok_or_else(|| {
-            ApiError::bad("encoding", format!("{e:?}: use auto, utf-8 or gb18030"))
-        })?,
-    };
+    let encoding = encoding(&params)?;
     let upload = read_upload(request).await?;
     let refs = state
         .ingest_refs()?

@@ -122,6 +122,26 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
     }
 }
 
+/// Content type of CSV downloads (UTF-8; each writer puts a BOM first for spreadsheets).
+pub(super) const CSV: &str = "text/csv; charset=utf-8";
+/// Content type of XLSX downloads.
+pub(super) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file download: `body` as `content_type`, saved as `file_name`.
+pub(super) fn attachment(content_type: &str, file_name: &str, body: impl IntoResponse) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 async fn openapi_document() -> Json<Value> {
     Json(super::openapi::document())
 }

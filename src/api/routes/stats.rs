@@ -1,5 +1,6 @@
 //! Statistics: per division for a month (JSON or CSV), ranking, and monthly series.
 
+use super::{attachment, CSV, XLSX};
 use crate::analytics::{self, Measure, StatsRequest};
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
@@ -7,7 +8,6 @@ use crate::api::params::Params;
 use crate::api::AppState;
 use crate::domain::{Level, Month};
 use axum::extract::{RawQuery, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -112,20 +112,7 @@ pub(super) async fn stats(
         let bytes = crate::analytics::report::stats_xlsx(&result)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let filename = format!("shikong-stats-{}-{}.xlsx", result.level.id(), result.month);
-        return Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{filename}\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response());
+        return Ok(attachment(XLSX, &filename, bytes));
     }
     if format == "csv" {
         return Ok(csv_response(
@@ -156,17 +143,7 @@ fn csv_response(result: &analytics::StatsResult, filename: &str) -> Response {
             opt(r.rate_per_10k),
         ));
     }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-        ],
-        out,
-    )
-        .into_response()
+    attachment(CSV, filename, out)
 }
 
 /// `GET /api/v1/stats/top`: the top (or bottom) divisions by a measure.
@@ -284,21 +261,7 @@ pub(super) async fn county_table(
         "xlsx" => {
             let bytes = crate::analytics::report::county_table_xlsx(&rows, month, &scope)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-                            .to_string(),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{stem}.xlsx\""),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response())
+            Ok(attachment(XLSX, &format!("{stem}.xlsx"), bytes))
         }
         "csv" => {
             let mut out = format!(
@@ -316,17 +279,7 @@ pub(super) async fn county_table(
                     counts.join(",")
                 ));
             }
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{stem}.csv\""),
-                    ),
-                ],
-                out,
-            )
-                .into_response())
+            Ok(attachment(CSV, &format!("{stem}.csv"), out))
         }
         _ => Ok(
             Json(json!({"parent": parent, "month": month, "kinds": kinds, "rows": rows}))
