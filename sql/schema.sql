@@ -183,3 +183,34 @@ CREATE TABLE IF NOT EXISTS imported_stats (
     records     UBIGINT NOT NULL,
     imported_at TIMESTAMP NOT NULL
 );
+
+-- Users of the API and web (issue: access control). The token is shown once at creation;
+-- only its argon2id hash is kept. token_id is the token's public prefix, for lookup.
+CREATE TABLE IF NOT EXISTS users (
+    name       VARCHAR PRIMARY KEY,
+    role       VARCHAR NOT NULL,   -- viewer | caseworker | admin
+    scope      VARCHAR NOT NULL,   -- 000000 (the ministry) or a division code
+    token_id   VARCHAR NOT NULL,
+    token_hash VARCHAR NOT NULL,   -- argon2id, PHC string
+    created_by VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+);
+
+-- The audit log, append-only (the code has no UPDATE or DELETE on it): reads of
+-- person-level data, writes, sign-ins, refused and failed authentication.
+CREATE SEQUENCE IF NOT EXISTS audit_ids;
+CREATE TABLE IF NOT EXISTS audit_log (
+    id        UBIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
+    logged_at TIMESTAMP NOT NULL,
+    user_name VARCHAR,            -- NULL: no valid credentials
+    role      VARCHAR,
+    scope     VARCHAR,
+    event     VARCHAR NOT NULL,   -- read | write | login | denied | auth_failed
+    method    VARCHAR NOT NULL,
+    path      VARCHAR NOT NULL,
+    filter    VARCHAR NOT NULL,   -- the query string as sent
+    status    USMALLINT NOT NULL,
+    rows      UBIGINT,            -- person-level rows returned, when known
+    client    VARCHAR             -- peer address
+);

@@ -49,11 +49,20 @@ pub fn serve(config: &Config) -> Result<()> {
         tile_cache_bytes: usize::try_from(config.tile_cache_mb << 20).unwrap_or(usize::MAX),
         archives,
         hasher: Some(bootstrap::load_or_create_key(&config.hmac_key_file)?),
+        auth: config.auth.clone(),
     };
     if !config.web_dir.join("index.html").is_file() {
         tracing::warn!(dir = %config.web_dir.display(), "web front end not built; serving the API only");
     }
     let state = open_state(config, options)?;
+    let token_file = config.admin_token_path();
+    if api::auth::ensure_first_admin(state.store(), state.registry(), &token_file)? {
+        // The token itself goes to an owner-only file, never to the log.
+        println!(
+            "first administrator \"admin\" created; its access token is in {} (sign in at /login; add users with `shikong user add`)",
+            token_file.display()
+        );
+    }
     // Boundaries simplified per zoom are made once; make them now, in the background, rather
     // than on the first request at each zoom (≈0.5 s each).
     let warm = state.clone();
@@ -70,6 +79,65 @@ pub fn serve(config: &Config) -> Result<()> {
         .enable_all()
         .build()?
         .block_on(api::serve(state, addr))
+}
+
+/// The database as it is (users belong to a built database; never rebuild it for them).
+fn existing_store(config: &Config) -> Result<Store> {
+    let path = config.database_path();
+    if !path.exists() {
+        bail!(
+            "no database at {}; run `shikong serve` or `shikong init` first",
+            path.display()
+        );
+    }
+    Store::open(&path).with_context(|| format!("opening {}", path.display()))
+}
+
+/// `shikong user add`: a new user; prints its token once.
+pub fn user_add(config: &Config, name: &str, scope: &str, role: &str) -> Result<()> {
+    let store = existing_store(config)?;
+    let registry = store.load_registry()?;
+    let (user, token) = api::auth::create_user(&store, &registry, name, role, scope, "cli")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!(
+        "user {} added: role {}, scope {} ({}). Its access token (shown once; keep it secret):",
+        user.name,
+        user.role,
+        user.scope,
+        crate::domain::Scope::parse(&user.scope, &registry)
+            .map(|s| s.name(&registry))
+            .unwrap_or_default()
+    );
+    println!("{token}");
+    Ok(())
+}
+
+/// `shikong user list`: users, never their tokens.
+pub fn user_list(config: &Config) -> Result<()> {
+    let store = existing_store(config)?;
+    println!("name\trole\tscope\ttoken_id\tcreated_at\trevoked_at");
+    for u in store.users()? {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            u.name,
+            u.role,
+            u.scope,
+            u.token_id,
+            u.created_at,
+            u.revoked_at.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// `shikong user revoke`: the user's token stops working.
+pub fn user_revoke(config: &Config, name: &str) -> Result<()> {
+    let store = existing_store(config)?;
+    if !store.revoke_user(name)? {
+        bail!("no active user {name:?}");
+    }
+    println!("revoked {name}");
+    Ok(())
 }
 
 /// The server state over the database (built first if missing).
@@ -170,8 +238,10 @@ pub fn tiles_export(
             for query in &queries {
                 // Encoded tiles are protobuf messages of repeated layers: concatenated, they
                 // are one tile holding every layer.
-                if let Some(layer) = tile_sets::render(&state, query, tile)
-                    .map_err(|e| anyhow::anyhow!("tile {}/{}/{}: {e}", tile.z, tile.x, tile.y))?
+                if let Some(layer) =
+                    tile_sets::render(&state, query, tile_sets::Audience::FULL, tile).map_err(
+                        |e| anyhow::anyhow!("tile {}/{}/{}: {e}", tile.z, tile.x, tile.y),
+                    )?
                 {
                     bytes.extend_from_slice(&layer);
                 }

@@ -27,6 +27,14 @@ pub struct FileConfig {
     pub pmtiles: Option<Vec<PathBuf>>,
     /// Memory for the tile cache, MiB (0 turns caching off).
     pub tile_cache_mb: Option<u64>,
+    /// Serve anonymous visitors the public aggregate view (suppressed, whole country).
+    pub public_view: Option<bool>,
+    /// Counts 1..k−1 are suppressed for viewers and the public view.
+    pub suppress_k: Option<u64>,
+    /// Requests per minute per user (0 = no limit).
+    pub rate_limit_per_minute: Option<u32>,
+    /// Mark the session cookie Secure (when served over HTTPS).
+    pub secure_cookie: Option<bool>,
 }
 
 /// Resolved settings.
@@ -50,6 +58,8 @@ pub struct Config {
     pub pmtiles: Vec<PathBuf>,
     /// Memory for the tile cache, MiB (0 turns caching off).
     pub tile_cache_mb: u64,
+    /// Sign-in, public view, suppression and rate limits.
+    pub auth: crate::api::auth::AuthOptions,
 }
 
 /// Default port.
@@ -104,7 +114,33 @@ impl Config {
                 "tile_cache_mb must be at most 1048576, got {tile_cache_mb}"
             )));
         }
+        let defaults = crate::api::auth::AuthOptions::default();
+        let suppress_k = overrides
+            .suppress_k
+            .or(from_file.suppress_k)
+            .unwrap_or(defaults.suppress_k);
+        if !(1..=1000).contains(&suppress_k) {
+            return Err(ConfigError::Invalid(format!(
+                "suppress_k must be 1..=1000, got {suppress_k}"
+            )));
+        }
+        let auth = crate::api::auth::AuthOptions {
+            public_view: overrides
+                .public_view
+                .or(from_file.public_view)
+                .unwrap_or(defaults.public_view),
+            suppress_k,
+            rate_per_minute: overrides
+                .rate_limit_per_minute
+                .or(from_file.rate_limit_per_minute)
+                .unwrap_or(defaults.rate_per_minute),
+            secure_cookie: overrides
+                .secure_cookie
+                .or(from_file.secure_cookie)
+                .unwrap_or(defaults.secure_cookie),
+        };
         Ok(Config {
+            auth,
             pmtiles: overrides.pmtiles.or(from_file.pmtiles).unwrap_or_default(),
             tile_cache_mb,
             bind: overrides
@@ -130,6 +166,12 @@ impl Config {
     /// The database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("shikong.duckdb")
+    }
+
+    /// Where the first administrator's token is written (owner-only) when the database has
+    /// no users yet.
+    pub fn admin_token_path(&self) -> PathBuf {
+        self.data_dir.join("admin.token")
     }
 }
 

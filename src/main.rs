@@ -51,8 +51,26 @@ enum Command {
         /// Memory for the tile cache in MiB (0 turns caching off).
         #[arg(long, env = "SHIKONG_TILE_CACHE_MB")]
         tile_cache_mb: Option<u64>,
+        /// Serve anonymous visitors the public aggregate view (suppressed counts, no sign-in).
+        #[arg(long, env = "SHIKONG_PUBLIC_VIEW")]
+        public_view: Option<bool>,
+        /// Suppress counts 1..k-1 for viewers and the public view [default: 5].
+        #[arg(long, env = "SHIKONG_SUPPRESS_K")]
+        suppress_k: Option<u64>,
+        /// Requests per minute per user; 0 = no limit [default: 6000; a map view loads ~100 tiles].
+        #[arg(long, env = "SHIKONG_RATE_LIMIT")]
+        rate_limit: Option<u32>,
+        /// Mark the session cookie Secure (behind HTTPS).
+        #[arg(long, env = "SHIKONG_SECURE_COOKIE")]
+        secure_cookie: Option<bool>,
         #[command(flatten)]
         data: DataArgs,
+    },
+    /// Users and their access tokens: add, list, revoke (while the server is stopped; a
+    /// running server has `/api/v1/users`).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Build the database (boundaries + synthetic data) if missing or built with other settings.
     Init {
@@ -191,6 +209,29 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user and print its access token (shown once; only its hash is stored).
+    Add {
+        /// Unique name.
+        name: String,
+        /// 000000 (the ministry), or a province, prefecture or county code.
+        #[arg(long)]
+        scope: String,
+        /// viewer (aggregates, small counts suppressed), caseworker (masked person-level
+        /// rows in scope) or admin (also ingest, governance, users, audit).
+        #[arg(long)]
+        role: String,
+    },
+    /// List users (never their tokens).
+    List,
+    /// Revoke a user's token.
+    Revoke {
+        /// The user.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum ExportCommand {
     /// Every record and boundary as Hive-partitioned GeoParquet (province=…/month=…/).
     Parquet {
@@ -245,8 +286,16 @@ fn main() -> anyhow::Result<()> {
             web_dir,
             pmtiles,
             tile_cache_mb,
+            public_view,
+            suppress_k,
+            rate_limit,
+            secure_cookie,
             data,
         } => {
+            overrides.public_view = *public_view;
+            overrides.suppress_k = *suppress_k;
+            overrides.rate_limit_per_minute = *rate_limit;
+            overrides.secure_cookie = *secure_cookie;
             overrides.bind = *bind;
             overrides.port = *port;
             overrides.web_dir = web_dir.clone();
@@ -257,6 +306,7 @@ fn main() -> anyhow::Result<()> {
         Command::Tiles {
             command: TilesCommand::Export { data, .. },
         } => data.clone(),
+        Command::User { .. } => DataArgs::default(),
         Command::Init { data, .. }
         | Command::Generate { data }
         | Command::Assign { data, .. }
@@ -274,6 +324,13 @@ fn main() -> anyhow::Result<()> {
     let config = Config::resolve(cli.config.as_deref(), overrides)?;
     match cli.command {
         Command::Serve { .. } => shikong::commands::serve(&config),
+        Command::User { command } => match command {
+            UserCommand::Add { name, scope, role } => {
+                shikong::commands::user_add(&config, &name, &scope, &role)
+            }
+            UserCommand::List => shikong::commands::user_list(&config),
+            UserCommand::Revoke { name } => shikong::commands::user_revoke(&config, &name),
+        },
         Command::Init { force, .. } => shikong::commands::init(&config, force),
         Command::Generate { .. } => shikong::commands::init(&config, true),
         Command::Assign {

@@ -63,7 +63,7 @@ fn governance_results_equal_independent_sql() {
         .as_str()
         .unwrap()
         .to_string();
-    let records_before = common::get_json(&format!("{}/health", server.base))["records"]
+    let records_before = common::get_json(&format!("{}/api/v1/meta", server.base))["records"]
         .as_u64()
         .unwrap();
 
@@ -169,7 +169,7 @@ fn governance_results_equal_independent_sql() {
         201,
         "marriages",
     );
-    let health = common::get_json(&format!("{}/health", server.base));
+    let health = common::get_json(&format!("{}/api/v1/meta", server.base));
     assert_eq!(
         health["records"].as_u64().unwrap(),
         records_before + 300 + 20 + 60 + 50

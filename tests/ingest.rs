@@ -257,7 +257,7 @@ fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothin
     // Restart: the server opens the database, the batch is marked interrupted, none of its
     // rows are there.
     let server = common::Server::start(&data, RECORDS);
-    let health = common::get_json(&format!("{}/health", server.base));
+    let health = common::get_json(&format!("{}/api/v1/meta", server.base));
     assert_eq!(health["records"], before.0, "{health}");
     let ledger = common::get_json(&format!("{}/api/v1/batches", server.base));
     let last = &ledger["batches"][0];

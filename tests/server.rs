@@ -105,7 +105,7 @@ fn server_answers_and_agrees_with_the_database_file() {
 
     let health = get_json(&format!("{base}/health"));
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["records"], RECORDS);
+    assert_eq!(get_json(&format!("{base}/api/v1/meta"))["records"], RECORDS);
 
     // Province level: every province-level division, counts equal to the file's.
     let body = get_json(&format!(
@@ -810,7 +810,7 @@ fn server_answers_and_agrees_with_the_database_file() {
         use std::io::{Read, Write};
         let addr = base.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        write!(stream, "POST /api/v1/stats HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", 2 << 20).unwrap();
+        write!(stream, "POST /api/v1/stats HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", server.token, 2 << 20).unwrap();
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
         response.lines().next().unwrap_or_default().to_string()

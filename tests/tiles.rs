@@ -133,7 +133,7 @@ fn division_tiles_decode_and_agree_with_stats() {
     let tag = tag.expect("ETag on tiles");
     assert_eq!(
         common::get_with(&url, &[], "cache-control").1.as_deref(),
-        Some("public, max-age=300")
+        Some("private, max-age=300")
     );
     assert_eq!(
         common::get_with(&url, &[("If-None-Match", &tag)], "etag").0,

@@ -23,6 +23,7 @@ fn browser_test(script: &str, args: &[&str]) {
         .arg(&script)
         .arg(&server.base)
         .args(args)
+        .env("SHIKONG_TOKEN", &server.token)
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&output.stdout);

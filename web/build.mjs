@@ -22,6 +22,17 @@ const mlDir = join(webDir, 'node_modules', 'maplibre-gl');
 // Our own page files (every file in src/, in name order), copied verbatim.
 const SRC_FILES = readdirSync(srcDir).filter((name) => !name.startsWith('.')).sort();
 
+// The pages the server routes to (src/<page>.html with its script and stylesheet): the
+// build fails when one is missing. login.html is the only one served without a session.
+const PAGES = [
+  { html: 'index.html', assets: ['app.js', 'style.css'] }, // /
+  { html: 'dashboard.html', assets: ['dashboard.js', 'dashboard.css'] }, // /dashboard
+  { html: 'county.html', assets: ['county.js', 'county.css'] }, // /county/{code}
+  { html: 'governance.html', assets: ['governance.js', 'governance.css'] }, // /governance
+  { html: 'login.html', assets: ['login.js', 'login.css'] }, // /login (public)
+  { html: 'api.html', assets: ['api-docs.js'] }, // /api.html
+];
+
 // MapLibre GL JS >= 6 ships only ES modules. The main module loads its worker
 // from `new URL('./maplibre-gl-worker.mjs', import.meta.url)`, i.e. a
 // same-origin module worker next to it — no blob: worker, so it works under a
@@ -79,6 +90,20 @@ function write(dest, data) {
   writeFileSync(dest, data);
   const sha = createHash('sha256').update(data).digest('hex').slice(0, 12);
   written.push({ path: relative(webDir, dest), bytes: data.length, sha });
+}
+
+for (const page of PAGES) {
+  for (const name of [page.html, ...page.assets]) if (!SRC_FILES.includes(name)) fail(`missing page file src/${name}`);
+}
+
+// The server sends a strict Content-Security-Policy (script-src 'self'): no inline
+// <script> block, no inline event handler attribute and no javascript: URL in any page.
+for (const name of SRC_FILES.filter((n) => n.endsWith('.html'))) {
+  const html = readFileSync(join(srcDir, name), 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+  if (/<script\b(?![^>]*\bsrc\s*=)[^>]*>/i.test(html)) fail(`src/${name}: inline <script> (CSP script-src 'self')`);
+  const handler = html.match(/<[^>]*\son[a-z]+\s*=/i);
+  if (handler) fail(`src/${name}: inline event handler ${handler[0].slice(0, 60)}… (CSP script-src 'self')`);
+  if (/\b(?:href|src|action)\s*=\s*["']?\s*javascript:/i.test(html)) fail(`src/${name}: javascript: URL (CSP script-src 'self')`);
 }
 
 rmSync(distDir, { recursive: true, force: true });

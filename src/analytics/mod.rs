@@ -9,7 +9,8 @@ pub mod report;
 pub mod series;
 pub mod snapshot;
 pub mod stats;
+pub mod suppression;
 
 pub use error::AnalyticsError;
 pub use series::{monthly_series, SeriesPoint};
-pub use stats::{division_stats, rank, DivisionCount, Measure, StatsRequest, StatsResult};
+pub use stats::{division_stats, rank, DivisionCount, Hidden, Measure, StatsRequest, StatsResult};

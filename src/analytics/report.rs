@@ -138,18 +138,27 @@ pub fn stats_xlsx(result: &super::StatsResult) -> Result<Vec<u8>, rust_xlsxwrite
         let line = (i + 3) as u32;
         sheet.write_string(line, 0, r.code.to_string())?;
         sheet.write_string(line, 1, &r.name)?;
-        sheet.write_number(line, 2, r.count as f64)?;
-        sheet.write_number(line, 3, r.previous as f64)?;
-        sheet.write_number(line, 4, r.change as f64)?;
-        if let Some(v) = r.change_pct {
+        // Suppressed figures (viewers) are marked, not left blank: blank reads as zero.
+        let mut cell = |col: u16, v: Option<f64>| match v {
+            Some(v) => sheet.write_number(line, col, v).map(|_| ()),
+            None => sheet.write_string(line, col, "*").map(|_| ()),
+        };
+        cell(2, r.shown_count().map(|v| v as f64))?;
+        cell(3, r.shown_previous().map(|v| v as f64))?;
+        let change = r.shown_change();
+        cell(4, change.map(|c| c.0 as f64))?;
+        let flows = r.shown_flows();
+        cell(6, flows.map(|f| f.0 as f64))?;
+        cell(7, flows.map(|f| f.1 as f64))?;
+        if let Some(v) = change.and_then(|c| c.1) {
             sheet.write_number(line, 5, v)?;
         }
-        sheet.write_number(line, 6, r.entered as f64)?;
-        sheet.write_number(line, 7, r.exited as f64)?;
         if let Some(v) = r.population {
             sheet.write_number(line, 8, v as f64)?;
         }
-        if let Some(v) = r.rate_per_10k {
+        if r.hidden.count {
+            sheet.write_string(line, 9, "*")?;
+        } else if let Some(v) = r.rate_per_10k {
             sheet.write_number(line, 9, v)?;
         }
     }

@@ -155,6 +155,20 @@ impl Snapshot {
         month: Month,
         resolution: Resolution,
     ) -> Vec<CellCount> {
+        self.cell_counts_where(kinds, month, resolution, |_| true)
+    }
+
+    /// [`Snapshot::cell_counts`] of the records whose leaf (county; `None` = outside every
+    /// boundary) passes `keep`: a scope's hexagons hold only its own people.
+    pub fn cell_counts_where(
+        &self,
+        kinds: &[Kind],
+        month: Month,
+        resolution: Resolution,
+        keep: impl Fn(Option<DivisionCode>) -> bool,
+    ) -> Vec<CellCount> {
+        let kept: Vec<bool> = self.leaves.iter().map(|&l| keep(Some(l))).collect();
+        let keep_unassigned = keep(None);
         let bounds = Bounds::new(month, None);
         let mut pairs: Vec<(u64, u8)> = Vec::new();
         for (index, kind) in kinds.iter().enumerate() {
@@ -166,9 +180,17 @@ impl Snapshot {
                 .cell
                 .par_iter()
                 .zip(columns.from.par_iter().zip(&columns.to))
+                .zip(&columns.leaf)
                 .with_min_len(1 << 14)
-                .filter_map(|(&cell, (&from, &to))| {
+                .filter_map(|((&cell, (&from, &to)), &leaf)| {
                     if cell == 0 || !bounds.counts(from, to, event) {
+                        return None;
+                    }
+                    let kept_leaf = match kept.get(usize::from(leaf)) {
+                        Some(&k) => k,
+                        None => keep_unassigned,
+                    };
+                    if !kept_leaf {
                         return None;
                     }
                     let parent = CellIndex::try_from(cell).ok()?.parent(resolution)?;

@@ -24,8 +24,28 @@ pub struct StatsRequest {
     pub as_of: Option<chrono::NaiveDate>,
 }
 
+/// Figures of a row hidden from viewers (small-count suppression, see
+/// [`super::suppression`]); all shown for everyone else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hidden {
+    /// The count (and with it the rate and the change).
+    pub count: bool,
+    /// The previous month's count (and the change).
+    pub previous: bool,
+    /// Entered, exited and the change.
+    pub flows: bool,
+}
+
+impl Hidden {
+    /// Whether anything is hidden.
+    pub fn any(self) -> bool {
+        self.count || self.previous || self.flows
+    }
+}
+
 /// One division's figures for the month.
 #[derive(Debug, Clone, Serialize)]
+#[serde(into = "DivisionCountJson")]
 pub struct DivisionCount {
     /// Division code.
     pub code: DivisionCode,
@@ -49,6 +69,75 @@ pub struct DivisionCount {
     pub population: Option<u64>,
     /// `count` per 10,000 residents.
     pub rate_per_10k: Option<f64>,
+    /// What viewers may not see of it.
+    pub hidden: Hidden,
+}
+
+impl DivisionCount {
+    /// The count, unless hidden.
+    pub fn shown_count(&self) -> Option<u64> {
+        (!self.hidden.count).then_some(self.count)
+    }
+
+    /// The previous month's count, unless hidden.
+    pub fn shown_previous(&self) -> Option<u64> {
+        (!self.hidden.previous).then_some(self.previous)
+    }
+
+    /// The change (and its percentage), unless any part of it is hidden.
+    pub fn shown_change(&self) -> Option<(i64, Option<f64>)> {
+        (!self.hidden.any()).then_some((self.change, self.change_pct))
+    }
+
+    /// Entered and exited, unless hidden.
+    pub fn shown_flows(&self) -> Option<(u64, u64)> {
+        (!self.hidden.flows && !self.hidden.count && !self.hidden.previous)
+            .then_some((self.entered, self.exited))
+    }
+
+    /// The rate per 10,000, unless the count is hidden.
+    pub fn shown_rate(&self) -> Option<f64> {
+        self.rate_per_10k.filter(|_| !self.hidden.count)
+    }
+}
+
+/// A row as sent: hidden figures are `null` and the row says `"suppressed": true`.
+#[derive(Serialize)]
+struct DivisionCountJson {
+    code: DivisionCode,
+    name: String,
+    level: Level,
+    count: Option<u64>,
+    previous: Option<u64>,
+    change: Option<i64>,
+    change_pct: Option<f64>,
+    entered: Option<u64>,
+    exited: Option<u64>,
+    population: Option<u64>,
+    rate_per_10k: Option<f64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    suppressed: bool,
+}
+
+impl From<DivisionCount> for DivisionCountJson {
+    fn from(r: DivisionCount) -> DivisionCountJson {
+        let change = r.shown_change();
+        let flows = r.shown_flows();
+        DivisionCountJson {
+            count: r.shown_count(),
+            previous: r.shown_previous(),
+            change: change.map(|c| c.0),
+            change_pct: change.and_then(|c| c.1),
+            entered: flows.map(|f| f.0),
+            exited: flows.map(|f| f.1),
+            rate_per_10k: r.shown_rate(),
+            suppressed: r.hidden.any(),
+            code: r.code,
+            name: r.name,
+            level: r.level,
+            population: r.population,
+        }
+    }
 }
 
 /// Figures for every division of the partition, zero included.
@@ -66,14 +155,47 @@ pub struct StatsResult {
     pub month: Month,
     /// As-of date used for interval records (last day of the month).
     pub as_of: String,
-    /// Sum of `rows[].count`.
-    pub total: u64,
-    /// Sum of `rows[].previous`.
-    pub total_previous: u64,
-    /// Records outside every boundary (only reported without a parent filter).
-    pub unassigned: u64,
+    /// Sum of `rows[].count` (`null`: suppressed).
+    pub total: Option<u64>,
+    /// Sum of `rows[].previous` (`null`: suppressed).
+    pub total_previous: Option<u64>,
+    /// Records outside every boundary (only reported without a parent filter; `null`:
+    /// suppressed).
+    pub unassigned: Option<u64>,
+    /// Whether any figure is suppressed (viewers).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suppressed: bool,
     /// One row per division of the partition, in code order.
     pub rows: Vec<DivisionCount>,
+}
+
+impl StatsResult {
+    /// Hides what viewers may not see, by the month's mask over the whole tree.
+    pub fn suppress(&mut self, mask: &super::suppression::Disclosure) {
+        for r in &mut self.rows {
+            let code = Some(r.code);
+            r.hidden = Hidden {
+                count: mask.count_hidden(code),
+                previous: mask.previous_hidden(code),
+                flows: mask.flows_hidden(code),
+            };
+        }
+        // Without a parent the total is the country less the unassigned records: hidden
+        // when either is.
+        let outside = self.parent.is_none() && mask.unassigned_hidden();
+        if mask.count_hidden(self.parent) || outside {
+            self.total = None;
+        }
+        if mask.previous_hidden(self.parent) || outside {
+            self.total_previous = None;
+        }
+        if outside {
+            self.unassigned = None;
+        }
+        self.suppressed = self.total.is_none()
+            || self.total_previous.is_none()
+            || self.rows.iter().any(|r| r.hidden.any());
+    }
 }
 
 /// Computes the figures per division of the partition at `request.level` under
@@ -136,6 +258,7 @@ pub fn division_stats(
                 exited: c.exited,
                 population,
                 rate_per_10k: population.map(|p| round2(c.count as f64 * 10_000.0 / p as f64)),
+                hidden: Hidden::default(),
             })
         })
         .collect();
@@ -152,13 +275,14 @@ pub fn division_stats(
             .as_of
             .unwrap_or(request.month.last_day())
             .to_string(),
-        total: rows.iter().map(|r| r.count).sum(),
-        total_previous: rows.iter().map(|r| r.previous).sum(),
-        unassigned: if request.parent.is_none() {
+        total: Some(rows.iter().map(|r| r.count).sum()),
+        total_previous: Some(rows.iter().map(|r| r.previous).sum()),
+        unassigned: Some(if request.parent.is_none() {
             counts.get(&None).map(|c| c.count).unwrap_or(0)
         } else {
             0
-        },
+        }),
+        suppressed: false,
         rows,
     })
 }
@@ -188,9 +312,9 @@ impl Measure {
     /// The value of a row (`None` when the row has no such figure, e.g. no population).
     pub fn value(self, row: &DivisionCount) -> Option<f64> {
         match self {
-            Measure::Count => Some(row.count as f64),
-            Measure::Rate => row.rate_per_10k,
-            Measure::Change => Some(row.change as f64),
+            Measure::Count => row.shown_count().map(|c| c as f64),
+            Measure::Rate => row.shown_rate(),
+            Measure::Change => row.shown_change().map(|c| c.0 as f64),
         }
     }
 }
@@ -236,6 +360,7 @@ mod tests {
             exited: 0,
             population,
             rate_per_10k: population.map(|p| count as f64 * 10_000.0 / p as f64),
+            hidden: Hidden::default(),
         }
     }
 

@@ -16,9 +16,9 @@ pub async fn etag(State(state): State<AppState>, request: Request, next: Next) -
 }
 
 /// The same for tiles, which map clients may reuse for five minutes before revalidating
-/// (a tile set is requested hundreds of times per view).
+/// (a tile set is requested hundreds of times per view); private, as they depend on who asks.
 pub async fn tile_etag(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    tagged(&state, request, next, "public, max-age=300").await
+    tagged(&state, request, next, "private, max-age=300").await
 }
 
 async fn tagged(
@@ -34,6 +34,11 @@ async fn tagged(
     hasher.update(state.data().data_version.as_bytes());
     hasher.update([0]);
     hasher.update(request.uri().to_string().as_bytes());
+    // The same URL answers differently per role and scope (suppression, scope filters).
+    if let Some(access) = request.extensions().get::<super::auth::Access>() {
+        hasher.update([0]);
+        hasher.update(access.cache_key().as_bytes());
+    }
     let tag = format!("\"{}\"", hex::encode(&hasher.finalize()[..12]));
     let matches = request
         .headers()

@@ -29,6 +29,18 @@ pub enum ApiError {
     /// The request is larger than the server accepts (413).
     #[error("{0}")]
     TooLarge(String),
+    /// No valid credentials (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role or scope does not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many requests; retry after this many seconds (429).
+    #[error("too many requests; retry in {0} s / 请求过于频繁")]
+    TooManyRequests(u64),
+    /// It exists already (409).
+    #[error("{0}")]
+    Conflict(String),
     /// The route does not exist (404).
     #[error("no such endpoint: {0}")]
     NoRoute(String),
@@ -99,12 +111,33 @@ impl IntoResponse for ApiError {
             }
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_route", None),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", None),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", None),
+            ApiError::TooManyRequests(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", None)
+            }
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", None),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
             }
         };
         let body = json!({"error": {"code": code, "message": self.to_string(), "param": param}});
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer realm=\"shikong\""),
+                );
+            }
+            ApiError::TooManyRequests(seconds) => {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            }
+            _ => {}
+        }
+        response
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP: axum routes over the analytics layer, the web front end as static files.
 //! The only module that knows HTTP.
 
+pub mod auth;
 mod caching;
 pub mod error;
 pub mod openapi;
@@ -34,6 +35,8 @@ pub struct ServeOptions {
     pub archives: HashMap<String, crate::tiles::pmtiles::Archive>,
     /// Keyed hash of ID numbers: uploads (`POST /api/v1/batches`) are taken only with it.
     pub hasher: Option<crate::domain::identity::PersonHasher>,
+    /// Sign-in, public view, suppression and rate limits.
+    pub auth: auth::AuthOptions,
 }
 
 /// Hexagon aggregates and county coverage cells kept for reuse (each is a whole month's or
@@ -41,6 +44,7 @@ pub struct ServeOptions {
 const AGGREGATE_CACHE_ENTRIES: usize = 16;
 const COVERAGE_CACHE_ENTRIES: usize = 512;
 const GOVERNANCE_CACHE_ENTRIES: usize = 64;
+const DISCLOSURE_CACHE_ENTRIES: usize = 256;
 
 /// A small LRU of computed values by key, shared across requests. Values are made outside
 /// the lock, so a slow computation never blocks readers of other keys (two requests for the
@@ -159,6 +163,10 @@ struct Inner {
     hex_indexes: Memo<crate::tiles::HexIndex>,
     coverage_cells: Memo<Vec<crate::tiles::CoverageCell>>,
     division_values: Memo<HashMap<DivisionCode, f64>>,
+    /// Sessions, verified tokens, rate buckets.
+    auth: auth::Auth,
+    /// Small-count suppression masks by kinds, month and k.
+    disclosures: Memo<crate::analytics::suppression::Disclosure>,
     /// Governance results (quality, reconciliation, comparisons) by query and versions.
     governance: Memo<serde_json::Value>,
     /// Bumped by every write that changes governance results without a new data version
@@ -200,6 +208,8 @@ impl AppState {
                 hex_indexes: Memo::new(AGGREGATE_CACHE_ENTRIES),
                 coverage_cells: Memo::new(COVERAGE_CACHE_ENTRIES),
                 division_values: Memo::new(AGGREGATE_CACHE_ENTRIES),
+                auth: auth::Auth::new(options.auth),
+                disclosures: Memo::new(DISCLOSURE_CACHE_ENTRIES),
                 governance: Memo::new(GOVERNANCE_CACHE_ENTRIES),
                 governance_version: std::sync::atomic::AtomicU64::new(0),
                 zoom_geometries: (0..=crate::tiles::division::PRESIMPLIFY_MAX_ZOOM)
@@ -214,6 +224,36 @@ impl AppState {
                 boundary_cache: Mutex::default(),
             }),
         })
+    }
+
+    pub(crate) fn auth(&self) -> &auth::Auth {
+        &self.inner.auth
+    }
+
+    /// What viewers with threshold `k` may not see of a month's figures for `kinds` (as of
+    /// `as_of` within the month), made once per data version.
+    pub fn disclosure(
+        &self,
+        kinds: &[crate::domain::Kind],
+        month: Month,
+        as_of: Option<chrono::NaiveDate>,
+        k: u64,
+    ) -> Arc<crate::analytics::suppression::Disclosure> {
+        let mut ids: Vec<&str> = kinds.iter().map(|k| k.id()).collect();
+        ids.sort_unstable();
+        let key = format!("{}|{month}|{as_of:?}|{k}", ids.join(","));
+        let made = self.inner.disclosures.get_or_make(key, || {
+            let per_leaf = self.snapshot().month_counts(kinds, month, as_of);
+            Ok::<_, std::convert::Infallible>(crate::analytics::suppression::Disclosure::new(
+                &per_leaf,
+                self.registry(),
+                k,
+            ))
+        });
+        match made {
+            Ok(mask) => mask,
+            Err(never) => match never {},
+        }
     }
 
     /// The tile cache.
@@ -312,6 +352,7 @@ impl AppState {
         self.inner.coverage_cells.clear();
         self.inner.division_values.clear();
         self.inner.governance.clear();
+        self.inner.disclosures.clear();
         Ok(())
     }
 
@@ -395,18 +436,67 @@ pub fn warm_governance(state: &AppState) {
 
 /// The application router.
 pub fn router(state: AppState) -> Router {
+    use axum::http::{header, HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
     let web_dir = state.inner.web_dir.clone();
-    routes::ledger_routes()
+    let security_headers = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    let mut router = routes::ledger_routes()
         .merge(
             routes::routes(state.clone(), web_dir)
                 // Bodies beyond 1 MiB are refused with 413 before any handler runs (uploads
-                // have their own limit).
-                .layer(RequestBodyLimitLayer::new(1 << 20)),
+                // have their own limit), and answers taking over a minute end with 503.
+                .layer(RequestBodyLimitLayer::new(1 << 20))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                )),
         )
-        .with_state(state)
+        .merge(routes::auth_routes())
+        // Every request passes the access guard first (CORS is off: no cross-origin headers).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        .with_state(state);
+    for (name, value) in security_headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // Request spans name the method and path, never the query string: a mistyped
+        // request could carry anything, and logs must not hold personal data.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                )
+            }),
+        )
 }
+
+/// Scripts and styles only from the server itself (no inline scripts); MapLibre's workers
+/// are blob URLs; nothing may frame the pages.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; worker-src 'self' blob:; \
+    child-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Longest a request other than an upload may take.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Binds and serves until Ctrl-C. Prints the URL on stdout once listening.
 pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
@@ -414,10 +504,13 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("shikong listening on http://{local}/");
     tracing::info!(%local, "listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! parameter validation use ([`ROUTES`]), so the document cannot list a parameter the server
 //! rejects or miss one it accepts (a test walks the table against the live server).
 
-use crate::domain::{Kind, Level};
+use crate::domain::{Kind, Level, Role};
 use serde_json::{json, Map, Value};
 
 /// What a query or path parameter holds.
@@ -345,6 +345,27 @@ pub const ROUTES: &[Route] = &[
         formats: &[],
     },
     Route {
+        path: "/users",
+        tag: "access",
+        summary: "Users within the caller's scope (admin); POST creates one and returns its token once, DELETE /users/{name} revokes",
+        query: &[],
+        formats: &[],
+    },
+    Route {
+        path: "/audit",
+        tag: "access",
+        summary: "The audit log (admin): reads of person-level data, writes, sign-ins, refusals, failed authentication; newest first",
+        query: &[
+            p("user", ParamType::Text, "Only this user."),
+            p("event", ParamType::Enum(&["read", "write", "login", "denied", "auth_failed"]), "Only this event."),
+            p("from", ParamType::Date, "From this day (UTC, inclusive)."),
+            p("to", ParamType::Date, "Up to this day (UTC, inclusive)."),
+            p("before", ParamType::Integer, "Keyset cursor: entries older than this id (next_before)."),
+            LIMIT,
+        ],
+        formats: &[],
+    },
+    Route {
         path: "/coverage",
         tag: "coverage",
         summary: "Coverage summary of every county-level unit under a province or prefecture",
@@ -390,6 +411,103 @@ pub const ROUTES: &[Route] = &[
         formats: &[],
     },
 ];
+
+/// Who may call a route, and whether its division parameters are limited to the caller's
+/// scope. Enforced in one place, [`crate::api::auth`], before any handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// The lowest role allowed.
+    pub role: Role,
+    /// Whether it returns person-level rows (each read is written to the audit log).
+    pub person_level: bool,
+    /// Whether its division parameters (`code`, `parent`, `province`, `{code}`) must lie in
+    /// the caller's scope (absent ones default to the scope). Boundaries and the division
+    /// tree are public geography and are not scoped.
+    pub scoped: bool,
+}
+
+/// Public geography and metadata.
+pub const GEOGRAPHY: Policy = Policy {
+    role: Role::Viewer,
+    person_level: false,
+    scoped: false,
+};
+/// Aggregates: viewers see them with small counts suppressed.
+pub const AGGREGATE: Policy = Policy {
+    role: Role::Viewer,
+    person_level: false,
+    scoped: true,
+};
+/// Exact figures for staff (no suppression): coverage, quality, reports.
+pub const CASEWORK: Policy = Policy {
+    role: Role::Caseworker,
+    person_level: false,
+    scoped: true,
+};
+/// Masked person-level rows.
+pub const PERSON_LEVEL: Policy = Policy {
+    role: Role::Caseworker,
+    person_level: true,
+    scoped: true,
+};
+/// Ingest, governance, users, audit.
+pub const ADMIN: Policy = Policy {
+    role: Role::Admin,
+    person_level: false,
+    scoped: true,
+};
+/// Person-level rows of governance (comparison matches, problem rows).
+pub const ADMIN_PERSON_LEVEL: Policy = Policy {
+    role: Role::Admin,
+    person_level: true,
+    scoped: true,
+};
+
+/// The policy of a route (a path of [`ROUTES`] or `/users/{name}`); `None` = no such route,
+/// refused.
+pub fn policy(path: &str) -> Option<Policy> {
+    Some(match path {
+        "/meta"
+        | "/openapi.json"
+        | "/divisions"
+        | "/divisions/{code}"
+        | "/divisions/{code}/boundary"
+        | "/boundaries" => GEOGRAPHY,
+        "/stats" | "/stats/top" | "/stats/series" | "/facilities" | "/facilities/nearest" => {
+            AGGREGATE
+        }
+        "/reports/county-table"
+        | "/stats/imported"
+        | "/quality"
+        | "/quality/trend"
+        | "/coverage"
+        | "/coverage/{code}"
+        | "/coverage/{code}/deserts"
+        | "/coverage/{code}/suggest" => CASEWORK,
+        "/objects" => PERSON_LEVEL,
+        "/batches" | "/batches/{batch}" | "/declarations" | "/reconciliation"
+        | "/reference-lists" | "/users" | "/users/{name}" | "/audit" => ADMIN,
+        "/batches/{batch}/problems" | "/compare" => ADMIN_PERSON_LEVEL,
+        _ => return None,
+    })
+}
+
+/// The route template (`/coverage/{code}`) a concrete path under `/api/v1` matches.
+pub fn template(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES
+        .iter()
+        .map(|r| r.path)
+        .chain(["/openapi.json", "/users/{name}"])
+        .find(|t| {
+            let pattern: Vec<&str> = t.split('/').collect();
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| *p == *s || (p.starts_with('{') && !s.is_empty()))
+        })
+}
 
 /// The names a route accepts, for [`super::params::Params::parse`].
 pub fn allowed(path: &str) -> Vec<&'static str> {
@@ -511,6 +629,31 @@ fn reference_upload_operation(error: &Value) -> Value {
     })
 }
 
+/// `POST /api/v1/users`: a user within the caller's scope.
+fn user_add_operation(error: &Value) -> Value {
+    json!({
+        "tags": ["access"],
+        "summary": "Create a user within your scope (admin); the answer holds its access token, shown this once",
+        "operationId": "users_post",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["name", "role", "scope"],
+            "additionalProperties": false,
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                "role": {"type": "string", "enum": ["viewer", "caseworker", "admin"]},
+                "scope": {"type": "string", "pattern": "^[0-9]{6}$", "description": "000000 (the ministry) or a division code within yours."},
+            },
+        }}}},
+        "responses": {
+            "201": {"description": "Created: {user, token}", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "400": {"description": "A field is malformed", "content": {"application/json": {"schema": error}}},
+            "403": {"description": "The scope is outside yours", "content": {"application/json": {"schema": error}}},
+            "409": {"description": "The name is taken", "content": {"application/json": {"schema": error}}},
+        },
+    })
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let error = json!({"$ref": "#/components/schemas/Error"});
@@ -557,6 +700,8 @@ pub fn document() -> Value {
                         "headers": {"ETag": {"description": "Strong tag of URL and data version", "schema": {"type": "string"}}}},
                 "304": {"description": "Not modified (If-None-Match matched the ETag)"},
                 "400": {"description": "A parameter is missing, malformed or unknown", "content": {"application/json": {"schema": error}}},
+                "401": {"description": "No valid token or session", "content": {"application/json": {"schema": error}}},
+                "403": {"description": "Outside your division scope, or your role may not", "content": {"application/json": {"schema": error}}},
                 "404": {"description": "No such division", "content": {"application/json": {"schema": error}}},
             },
         }});
@@ -564,6 +709,7 @@ pub fn document() -> Value {
             "/batches" => item["post"] = upload_operation(&error),
             "/declarations" => item["post"] = declare_operation(&error),
             "/reference-lists" => item["post"] = reference_upload_operation(&error),
+            "/users" => item["post"] = user_add_operation(&error),
             _ => {}
         }
         paths.insert(format!("/api/v1{}", route.path), item);
@@ -578,7 +724,13 @@ pub fn document() -> Value {
         },
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": {"Error": {
+        // Every route needs a token (or the web's session cookie); each answers only within
+        // the caller's division scope (403 outside it) and role.
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "An access token from `shikong user add` or POST /api/v1/users."},
+            "session": {"type": "apiKey", "in": "cookie", "name": "shikong_session", "description": "Set by POST /auth/login (the web's sign-in page)."},
+        }, "schemas": {"Error": {
             "type": "object",
             "required": ["error"],
             "properties": {"error": {
@@ -592,4 +744,25 @@ pub fn document() -> Value {
             }},
         }}},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_policy_and_paths_find_their_template() {
+        for route in ROUTES {
+            assert!(policy(route.path).is_some(), "{} has no policy", route.path);
+        }
+        assert_eq!(template("/coverage/330106"), Some("/coverage/{code}"));
+        assert_eq!(
+            template("/coverage/330106/deserts"),
+            Some("/coverage/{code}/deserts")
+        );
+        assert_eq!(template("/stats"), Some("/stats"));
+        assert_eq!(template("/users/张三"), Some("/users/{name}"));
+        assert_eq!(template("/coverage/"), None);
+        assert_eq!(template("/secret"), None);
+    }
 }

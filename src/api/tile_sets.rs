@@ -10,7 +10,7 @@ use super::routes::stats::{month_in_data, month_or_date};
 use super::AppState;
 use crate::analytics::county_coverage::{self, CoverageRequest};
 use crate::analytics::{self, Measure, StatsRequest};
-use crate::domain::{DivisionCode, Kind, Month, Unit};
+use crate::domain::{DivisionCode, Kind, Month, Scope, Unit};
 use crate::tiles::{self, CoverageCell, DivisionSource, HexIndex, TileId, MAX_ZOOM};
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -115,6 +115,30 @@ impl TileSet {
             "maxzoom": MAX_ZOOM,
             "fields": self.fields(),
         })
+    }
+}
+
+/// Who a tile is cut for: the scope whose numbers it may hold, and the suppression threshold
+/// for viewers. Divisions, hexagons, facilities and coverage cells outside the scope carry
+/// no figure (boundaries stay, as public geography).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audience {
+    /// Scope.
+    pub scope: Scope,
+    /// Counts 1..k−1 hidden (viewers).
+    pub suppress_below: Option<u64>,
+}
+
+impl Audience {
+    /// Everything, exact: exports by the operator.
+    pub const FULL: Audience = Audience {
+        scope: Scope::NATIONAL,
+        suppress_below: None,
+    };
+
+    /// For cache keys.
+    pub fn key(&self) -> String {
+        format!("{}|{:?}", self.scope, self.suppress_below)
     }
 }
 
@@ -250,8 +274,15 @@ impl TileQuery {
 pub fn render(
     state: &AppState,
     query: &TileQuery,
+    audience: Audience,
     tile: TileId,
 ) -> Result<Option<Vec<u8>>, ApiError> {
+    let registry = state.registry();
+    let in_scope = |code: Option<DivisionCode>| match (audience.scope.code(), code) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(_), Some(code)) => audience.scope.covers(code, registry),
+    };
     match query {
         TileQuery::Division {
             kinds,
@@ -261,9 +292,10 @@ pub fn render(
         } => {
             let level = tiles::level_for_zoom(tile.z);
             let key = format!(
-                "{}|{level:?}|{}",
+                "{}|{level:?}|{}|{}",
                 query.cache_params(),
-                state.data().data_version
+                state.data().data_version,
+                audience.scope
             );
             let values = state.division_values(key, || -> Result<_, ApiError> {
                 let request = StatsRequest {
@@ -282,6 +314,7 @@ pub fn render(
                 Ok(result
                     .rows
                     .iter()
+                    .filter(|r| in_scope(Some(r.code)))
                     .filter_map(|r| Some((r.code, measure.value(r)?)))
                     .collect())
             })?;
@@ -290,25 +323,48 @@ pub fn render(
                 geometries: state.geometries_for_zoom(tile.z),
                 facts: state.all_facts(),
             };
-            Ok(tiles::division_tile(source, &values, tile))
+            let hidden: std::collections::HashSet<DivisionCode> = match audience.suppress_below {
+                None => std::collections::HashSet::new(),
+                Some(k) => {
+                    let mask = state.disclosure(kinds, *month, *as_of, k);
+                    values
+                        .keys()
+                        .copied()
+                        .filter(|&code| match measure {
+                            Measure::Change => mask.flows_hidden(Some(code)),
+                            Measure::Count | Measure::Rate => mask.count_hidden(Some(code)),
+                        })
+                        .collect()
+                }
+            };
+            Ok(tiles::division_tile_marked(source, &values, &hidden, tile))
         }
         TileQuery::Hex { kinds, month } => {
             let resolution = tiles::resolution_for_zoom(tile.z);
             let key = format!(
-                "{}|{}|{resolution}",
+                "{}|{}|{resolution}|{}",
                 query.cache_params(),
-                state.data().data_version
+                state.data().data_version,
+                audience.key()
             );
             let index = state.hex_index(key, || {
-                let counts = state.snapshot().cell_counts(kinds, *month, resolution);
-                HexIndex::new(kinds.clone(), &counts)
+                let counts = state
+                    .snapshot()
+                    .cell_counts_where(kinds, *month, resolution, in_scope);
+                let index = HexIndex::new(kinds.clone(), &counts);
+                match audience.suppress_below {
+                    Some(k) => index.suppressed(u32::try_from(k).unwrap_or(u32::MAX)),
+                    None => index,
+                }
             });
             Ok(tiles::hex_tile(&index, tile))
         }
         TileQuery::Facility { kind, date } => {
             let facilities = state.facilities();
             let open = facilities.all().iter().filter(|f| {
-                kind.is_none_or(|k| f.kind == k) && analytics::facilities::open_on(f, *date)
+                kind.is_none_or(|k| f.kind == k)
+                    && analytics::facilities::open_on(f, *date)
+                    && in_scope(f.county_code.and_then(|c| DivisionCode::new(c).ok()))
             });
             Ok(tiles::facility_tile(open, tile))
         }
@@ -325,6 +381,7 @@ pub fn render(
                 .registry()
                 .leaves()
                 .map(|d| d.code)
+                .filter(|&code| in_scope(Some(code)))
                 .filter(|code| {
                     state
                         .facts(*code)

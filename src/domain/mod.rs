@@ -1,6 +1,7 @@
 //! Domain vocabulary shared by every stage: service-object kinds, division codes and levels,
 //! and the identity keys (居民身份证号, 统一社会信用代码) that join everything.
 
+pub mod access;
 pub mod code_change;
 pub mod datum;
 pub mod division;
@@ -10,6 +11,7 @@ pub mod month;
 pub mod record;
 pub mod registry;
 
+pub use access::{Role, Scope};
 pub use code_change::{CodeChange, CodeChanges};
 pub use datum::Datum;
 pub use division::{DivisionCode, Level};

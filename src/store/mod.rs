@@ -1,10 +1,12 @@
 //! The DuckDB store: one database file, schema and queries from `sql/*.sql`, bulk loads
 //! through the Appender.
 
+mod access;
 mod batches;
 mod error;
 mod governance;
 
+pub use access::{AuditEntry, AuditFilter, UserRow};
 pub use batches::{BatchRow, ProblemRow};
 pub use governance::{
     Declaration, MatchRow, QualityCounts, Received, ReferenceList, ReferencePerson,

@@ -60,6 +60,17 @@ pub fn division_tile(
     values: &HashMap<DivisionCode, f64>,
     tile: TileId,
 ) -> Option<Vec<u8>> {
+    division_tile_marked(source, values, &std::collections::HashSet::new(), tile)
+}
+
+/// [`division_tile`] where the divisions in `suppressed` carry `suppressed = true` instead
+/// of a value (small-count suppression for viewers).
+pub fn division_tile_marked(
+    source: DivisionSource<'_>,
+    values: &HashMap<DivisionCode, f64>,
+    suppressed: &std::collections::HashSet<DivisionCode>,
+    tile: TileId,
+) -> Option<Vec<u8>> {
     let level = level_for_zoom(tile.z);
     let bounds = tile.bounds_lonlat(BUFFER);
     let candidates: Vec<DivisionCode> = source
@@ -92,7 +103,9 @@ pub fn division_tile(
             ("name", Value::String(info.name.clone())),
             ("level", Value::String(info.level.id().to_string())),
         ];
-        if let Some(&v) = values.get(&code) {
+        if suppressed.contains(&code) {
+            properties.push(("suppressed", Value::Bool(true)));
+        } else if let Some(&v) = values.get(&code) {
             properties.push(("value", Value::Double(v)));
         }
         layer.add_polygon(Some(u64::from(code.get())), &properties, &commands);

@@ -49,6 +49,9 @@ pub struct HexIndex {
     /// Farthest a hexagon's vertex lies from its centre, in world Mercator units (at the
     /// northernmost cell, where Mercator stretches most).
     reach: f64,
+    /// For viewers: only the total per cell, hidden when 1..k−1 (per-kind counts left out,
+    /// so no kind can be recovered by subtraction).
+    suppress_below: Option<u32>,
 }
 
 /// World Mercator (0..1, y down) of lon/lat degrees.
@@ -59,6 +62,12 @@ pub(super) fn mercator(lon: f64, lat: f64) -> (f64, f64) {
 }
 
 impl HexIndex {
+    /// The same index as viewers see it: one total per cell, hidden when it is 1..k−1.
+    pub fn suppressed(mut self, k: u32) -> HexIndex {
+        self.suppress_below = Some(k);
+        self
+    }
+
     /// Builds the index from per-cell, per-kind counts (sorted by cell, as
     /// `Snapshot::cell_counts` returns them) for `kinds`.
     pub fn new(kinds: Vec<Kind>, counts: &[CellCount]) -> HexIndex {
@@ -109,6 +118,7 @@ impl HexIndex {
             counts: table,
             // Cells vary in size within a resolution (up to ~2× near pentagons): keep a margin.
             reach: reach * 2.0,
+            suppress_below: None,
         }
     }
 
@@ -164,15 +174,19 @@ pub fn hex_tile(index: &HexIndex, tile: TileId) -> Option<Vec<u8>> {
     let mut layer = Layer::new(LAYER);
     for (c, commands) in features {
         let counts = &index.counts[c.offset..c.offset + stride];
-        let mut properties = vec![
-            ("h3", Value::String(c.cell.to_string())),
-            (
-                "count",
-                Value::Double(counts.iter().map(|&n| f64::from(n)).sum()),
-            ),
-        ];
-        for (kind, &n) in index.kinds.iter().zip(counts) {
-            properties.push((kind.id(), Value::Double(f64::from(n))));
+        let total: u32 = counts.iter().sum();
+        let mut properties = vec![("h3", Value::String(c.cell.to_string()))];
+        match index.suppress_below {
+            Some(k) if total > 0 && total < k => {
+                properties.push(("suppressed", Value::Bool(true)));
+            }
+            Some(_) => properties.push(("count", Value::Double(f64::from(total)))),
+            None => {
+                properties.push(("count", Value::Double(f64::from(total))));
+                for (kind, &n) in index.kinds.iter().zip(counts) {
+                    properties.push((kind.id(), Value::Double(f64::from(n))));
+                }
+            }
         }
         layer.add_polygon(Some(u64::from(c.cell)), &properties, &commands);
     }

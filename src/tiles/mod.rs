@@ -13,7 +13,9 @@ pub mod pmtiles;
 
 pub use cache::{TileCache, TileKey};
 pub use coverage::{coverage_tile, CoverageCell, LAYER as COVERAGE_LAYER};
-pub use division::{division_tile, level_for_zoom, DivisionSource, LAYER as DIVISION_LAYER};
+pub use division::{
+    division_tile, division_tile_marked, level_for_zoom, DivisionSource, LAYER as DIVISION_LAYER,
+};
 pub use error::TileError;
 pub use facility::{facility_tile, LAYER as FACILITY_LAYER};
 pub use geometry::{TileId, MAX_ZOOM};

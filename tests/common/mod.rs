@@ -38,6 +38,22 @@ pub struct Server {
     child: Child,
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub base: String,
+    /// The first administrator's token (ministry scope), which the request helpers below send
+    /// to this server unless told otherwise.
+    pub token: String,
+}
+
+/// Tokens of the running servers by base URL, so that `get(url)` authenticates as the
+/// administrator of the server the URL points at.
+static TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn admin_token_for(url: &str) -> Option<String> {
+    TOKENS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(base, _)| url.starts_with(&format!("{base}/")) || url == base)
+        .map(|(_, token)| token.clone())
 }
 
 impl Server {
@@ -49,7 +65,18 @@ impl Server {
 
     /// Starts `shikong serve` with extra arguments.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(binary())
+        Server::spawn(data_dir, extra, None)
+    }
+
+    /// Starts `shikong serve` logging at `filter` (`RUST_LOG`), its stdout and stderr copied
+    /// to `stdout.log` and `stderr.log` in `log_dir`.
+    pub fn start_logged(data_dir: &Path, extra: &[&str], log_dir: &Path, filter: &str) -> Server {
+        Server::spawn(data_dir, extra, Some((log_dir, filter)))
+    }
+
+    fn spawn(data_dir: &Path, extra: &[&str], logs: Option<(&Path, &str)>) -> Server {
+        let mut command = Command::new(binary());
+        command
             .args(["serve", "--port", "0"])
             .args(extra)
             .arg("--data-dir")
@@ -57,20 +84,38 @@ impl Server {
             .arg("--web-dir")
             .arg(repo_root().join("web").join("dist"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn shikong serve");
+            .stderr(Stdio::piped());
+        let mut stdout_log = None;
+        if let Some((dir, filter)) = logs {
+            command.env("RUST_LOG", filter);
+            command.stderr(std::fs::File::create(dir.join("stderr.log")).expect("stderr.log"));
+            stdout_log = Some(std::fs::File::create(dir.join("stdout.log")).expect("stdout.log"));
+        }
+        let mut child = command.spawn().expect("spawn shikong serve");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(file) = stdout_log.as_mut() {
+                    let _ = std::io::Write::write_all(file, format!("{line}\n").as_bytes());
+                }
                 if let Some(url) = line.strip_prefix("shikong listening on ") {
                     let _ = tx.send(url.trim_end_matches('/').to_string());
                 }
             }
         });
         match rx.recv_timeout(Duration::from_secs(600)) {
-            Ok(base) => Server { child, base },
+            Ok(base) => {
+                let token = std::fs::read_to_string(data_dir.join("admin.token"))
+                    .expect("the first start writes DATA_DIR/admin.token")
+                    .trim()
+                    .to_string();
+                TOKENS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((base.clone(), token.clone()));
+                Server { child, base, token }
+            }
             Err(_) => {
                 let _ = child.kill();
                 let mut err = String::new();
@@ -90,6 +135,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        TOKENS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(base, _)| *base != self.base);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -99,20 +148,71 @@ impl Drop for Server {
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // Redirects are answers to check (e.g. 303 to the sign-in page), not to follow.
+        .max_redirects(0)
         .build()
         .new_agent()
 }
 
-/// A GET: status and body text.
-pub fn get(url: &str) -> (u16, String) {
+/// Who a request is sent as.
+#[derive(Debug, Clone, Copy)]
+pub enum As<'a> {
+    /// The administrator of the server the URL points at.
+    Admin,
+    /// A bearer token.
+    Token(&'a str),
+    /// No credentials.
+    Anonymous,
+}
+
+fn bearer(url: &str, who: As<'_>) -> Option<String> {
+    match who {
+        As::Admin => admin_token_for(url).map(|t| format!("Bearer {t}")),
+        As::Token(t) => Some(format!("Bearer {t}")),
+        As::Anonymous => None,
+    }
+}
+
+/// A request as `who`: status, headers, body bytes.
+pub fn request_as(
+    method: &str,
+    url: &str,
+    who: As<'_>,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
     let agent = agent();
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    if let Some(auth) = bearer(url, who) {
+        builder = builder.header("Authorization", auth);
+    }
+    if let Some(ct) = content_type {
+        builder = builder.header("Content-Type", ct);
+    }
+    let request = builder.body(body.to_vec()).expect("a request");
     let mut response = agent
-        .get(url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        .run(request)
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
     let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    (status, body)
+    let headers = response.headers().clone();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .unwrap_or_default();
+    (status, headers, bytes)
+}
+
+/// A GET as `who`: status and body text.
+pub fn get_as(url: &str, who: As<'_>) -> (u16, String) {
+    let (status, _, body) = request_as("GET", url, who, None, &[]);
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A GET (as the server's administrator): status and body text.
+pub fn get(url: &str) -> (u16, String) {
+    get_as(url, As::Admin)
 }
 
 /// A GET that must return 200 with JSON.
@@ -128,8 +228,21 @@ pub fn get_with(
     headers: &[(&str, &str)],
     want_header: &str,
 ) -> (u16, Option<String>, String) {
+    get_with_as(url, As::Admin, headers, want_header)
+}
+
+/// [`get_with`] as `who`.
+pub fn get_with_as(
+    url: &str,
+    who: As<'_>,
+    headers: &[(&str, &str)],
+    want_header: &str,
+) -> (u16, Option<String>, String) {
     let agent = agent();
     let mut request = agent.get(url);
+    if let Some(auth) = bearer(url, who) {
+        request = request.header("Authorization", auth);
+    }
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
@@ -146,32 +259,19 @@ pub fn get_with(
 
 /// A GET returning the raw body bytes.
 pub fn get_bytes(url: &str) -> (u16, Vec<u8>) {
-    let agent = agent();
-    let mut response = agent
-        .get(url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    let status = response.status().as_u16();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(64 << 20)
-        .read_to_vec()
-        .unwrap_or_default();
+    let (status, _, body) = request_as("GET", url, As::Admin, None, &[]);
     (status, body)
 }
 
 /// A POST with a body: status and body text.
 pub fn post(url: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-    let agent = agent();
-    let mut response = agent
-        .post(url)
-        .header("Content-Type", content_type)
-        .send(body)
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap_or_default();
-    (status, text)
+    post_as(url, As::Admin, content_type, body)
+}
+
+/// A POST as `who`: status and body text.
+pub fn post_as(url: &str, who: As<'_>, content_type: &str, body: &[u8]) -> (u16, String) {
+    let (status, _, bytes) = request_as("POST", url, who, Some(content_type), body);
+    (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A POST of one file as an HTML form would send it (`multipart/form-data`, field `file`).

@@ -11,7 +11,8 @@
 // server's own tiles and GeoJSON, that the CSV/XLSX downloads are real files,
 // that changing the radius redraws the figures, and that unknown or
 // non-county codes show an error in the page. Saves a full-page screenshot to
-// target/screenshots/county.png (relative to the repo root).
+// target/screenshots/county.png (relative to the repo root). Signs in with the
+// access token in env SHIKONG_TOKEN (tests/web/auth.mjs).
 //
 // Prints one line per check and ends with exactly `N passed, M failed`;
 // exits non-zero if any check failed.
@@ -20,6 +21,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiFetch, login } from './auth.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -117,7 +119,7 @@ function isForeign(url) {
 async function api(path, params = {}) {
   const url = new URL(`api/v1/${path}`, base);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error(`${url.pathname}${url.search}: HTTP ${res.status} ${JSON.stringify(body?.error ?? body)}`);
   return body;
@@ -254,6 +256,12 @@ async function run() {
       serviceWorkers: 'block',
       acceptDownloads: true,
     });
+    try {
+      await login(context, base);
+    } catch (e) {
+      check('sign in with SHIKONG_TOKEN', false, e.message.split('\n')[0]);
+      return;
+    }
 
     const foreign = new Set();
     await context.route('**/*', async (route) => {

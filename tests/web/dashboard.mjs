@@ -12,6 +12,7 @@
 // (button and timer) and the drill-down to a province work, that it runs
 // under a strict Content-Security-Policy, and saves
 // a screenshot to target/screenshots/dashboard.png (relative to the repo root).
+// Signs in with the access token in env SHIKONG_TOKEN (tests/web/auth.mjs).
 //
 // Prints one line per check and ends with exactly `N passed, M failed`;
 // exits non-zero if any check failed.
@@ -21,6 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
+import { apiFetch, login, pageFetch } from './auth.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -106,7 +108,7 @@ function isForeign(url) {
 async function api(path, params = {}) {
   const url = new URL(`api/v1/${path}`, base);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   if (!res.ok) throw new Error(`${url.pathname}${url.search}: HTTP ${res.status}`);
   return res.json();
 }
@@ -359,7 +361,8 @@ async function run() {
 
   // The page source obeys the strict-CSP rules: no inline script or style.
   try {
-    const res = await fetch(new URL('dashboard', base));
+    // A page route: signed in with the session cookie (pages redirect to /login without one).
+    const res = await pageFetch(new URL('dashboard', base), base, { redirect: 'manual' });
     const html = await res.text();
     const inlineScript = /<script\b(?![^>]*\bsrc=)[^>]*>/i.test(html);
     const inlineStyle = /<style\b|\sstyle\s*=/i.test(html);
@@ -387,6 +390,7 @@ async function run() {
       locale: 'zh-CN',
       serviceWorkers: 'block',
     });
+    await login(context, base);
 
     const consoleErrors = [];
     const foreign = new Set();
@@ -724,6 +728,7 @@ async function run() {
     //     violation reported.
     try {
       const strict = await browser.newContext({ viewport: VIEWPORT, locale: 'zh-CN', serviceWorkers: 'block' });
+      await login(strict, base);
       await strict.route(
         (url) => url.host === base.host && url.pathname === '/dashboard',
         async (route) => {

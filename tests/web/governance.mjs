@@ -8,12 +8,14 @@
 // API (ledger, quality per province, comparison totals); a file chosen in the upload form is
 // sent as multipart and lands as a batch shown in the ledger; a file with a bad row is
 // rejected with its problem list and nothing lands. Screenshot: target/screenshots/governance.png.
+// Signs in with the access token in env SHIKONG_TOKEN (tests/web/auth.mjs).
 // Prints one line per check and ends with `N passed, M failed`.
 
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiFetch, login } from './auth.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
@@ -39,7 +41,7 @@ const base = new URL(process.argv[2].endsWith('/') ? process.argv[2] : `${proces
 async function api(path, params = {}) {
   const url = new URL(`api/v1/${path}`, base);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  const res = await fetch(url);
+  const res = await apiFetch(url);
   if (!res.ok) throw new Error(`${url.pathname}: HTTP ${res.status}`);
   return res.json();
 }
@@ -60,6 +62,7 @@ async function main() {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args: LAUNCH_ARGS });
   try {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN', serviceWorkers: 'block' });
+    await login(context, base);
     const foreign = new Set();
     context.on('request', (req) => {
       const u = new URL(req.url());

@@ -5,7 +5,10 @@
 //
 // Drives a headless Chromium (env CHROMIUM, default /usr/bin/chromium) through
 // playwright-core (installed under web/node_modules by `npm ci --prefix web`)
-// against a running shikong server at 1920×1080, and checks that the page
+// against a running shikong server at 1920×1080. It first signs in through the
+// real sign-in page: without a session `/` redirects to /login, a wrong token is
+// refused there, and the access token in env SHIKONG_TOKEN leads on to the map
+// (whose answer carries the security headers). Then it checks that the page
 // works offline (no console error, no request to another host) and does what
 // a planner needs: division choropleth from vector tiles, drill-down by click
 // with breadcrumb and URL, month slider and playback, kind and measure switch,
@@ -108,25 +111,18 @@ async function view(page) {
   });
 }
 
-/** Wait until body[data-view] satisfies `pred` (a function of the parsed view, run in the page). */
+/** Wait until body[data-view] satisfies `pred` (source of a function of the parsed view and
+ * `arg`). Polled from here, not evaluated in the page: the page's CSP forbids eval there. */
 async function waitView(page, predSource, arg) {
-  return page
-    .waitForFunction(
-      ([src, a]) => {
-        const v = document.body.dataset.view;
-        if (!v) return false;
-        const [kind, month, measure, code, mapView, fac] = v.split('|');
-        // eslint-disable-next-line no-new-func
-        return new Function('v', 'a', `return (${src})(v, a);`)(
-          { kind, month, measure, code, view: mapView, fac },
-          a,
-        );
-      },
-      [predSource, arg],
-      { timeout: STEP_TIMEOUT_MS, polling: 100 },
-    )
-    .then(() => true)
-    .catch(() => false);
+  // eslint-disable-next-line no-new-func
+  const pred = new Function('v', 'a', `return (${predSource})(v, a);`);
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const v = await view(page).catch(() => null);
+    if (v && pred(v, arg)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 async function renderedFeatures(page, layers) {
@@ -273,9 +269,25 @@ async function run() {
       const url = req.url();
       if (isForeign(url)) foreign.add(url);
     });
+    // Chromium logs every 4xx answer as a console error ("Failed to load resource: … status
+    // of 401"). Two are expected: the wrong token's POST /auth/login on the sign-in page, and
+    // requests that meet the ended session once the test has signed out.
+    let signedOut = false;
+    const expected401 = (p, msg) => {
+      if (!/status of 401/.test(msg.text())) return false;
+      if (signedOut) return true;
+      const at = (u) => {
+        try {
+          return new URL(u).pathname;
+        } catch {
+          return '';
+        }
+      };
+      return at(msg.location()?.url ?? '') === '/auth/login' || at(p.url()) === '/login';
+    };
     const watch = (p) => {
       p.on('console', (msg) => {
-        if (msg.type() === 'error') consoleErrors.push(msg.text());
+        if (msg.type() === 'error' && !expected401(p, msg)) consoleErrors.push(msg.text());
       });
       p.on('pageerror', (err) => consoleErrors.push(`uncaught: ${err.message}`));
     };
@@ -288,15 +300,72 @@ async function run() {
       if (u.pathname.startsWith('/tiles/')) tileRequests.push(u);
     });
 
-    // 1. the page itself
-    let response = null;
+    // 1. sign in through the sign-in page: no session yet, so `/` redirects to /login
+    const pathOf = (u) => new URL(u).pathname;
+    let loginResponse = null;
     try {
-      response = await page.goto(base.href, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      loginResponse = await page.goto(base.href, { waitUntil: 'domcontentloaded', timeout: 30_000 });
     } catch (e) {
-      check('GET / loads', false, firstLine(e));
+      check('GET / without a session redirects to /login', false, firstLine(e));
       return;
     }
+    const hop = loginResponse?.request().redirectedFrom();
+    const hopStatus = hop ? (await hop.response())?.status() : null;
+    const atLogin = new URL(page.url());
+    check(
+      'GET / without a session redirects to /login?next=/',
+      hopStatus === 303 && atLogin.pathname === '/login' && (atLogin.searchParams.get('next') ?? '/') === base.pathname && loginResponse?.ok(),
+      `${hopStatus ?? 'no redirect'} → ${atLogin.pathname}${atLogin.search} (HTTP ${loginResponse?.status()})`,
+    );
+    const submitReady = await page.waitForSelector('#submit:not([disabled])', { timeout: 15_000 }).then(() => true).catch(() => false);
+
+    //    a wrong token: refused with the error line, the page stays on /login
+    const refused = page
+      .waitForResponse((r) => pathOf(r.url()) === '/auth/login' && r.request().method() === 'POST', { timeout: 15_000 })
+      .catch(() => null);
+    await page.fill('#token', `not-a-token-${Date.now()}`);
+    await page.click('#submit').catch(() => {});
+    const refusedRes = await refused;
+    const loginError = await page
+      .waitForSelector('#login-error:not([hidden])', { timeout: 10_000 })
+      .then(() => page.textContent('#login-error'))
+      .catch(() => '');
+    check(
+      'a wrong token is refused: error line shown, still on /login',
+      submitReady && refusedRes?.status() === 401 && /令牌无效或已停用|Invalid or revoked token/.test(loginError ?? '') && pathOf(page.url()) === '/login',
+      `HTTP ${refusedRes?.status()}, "${(loginError ?? '').trim()}", at ${pathOf(page.url())}`,
+    );
+
+    //    the access token: signed in, on to the map page `/`
+    const token = process.env.SHIKONG_TOKEN;
+    if (!token) {
+      check('sign in with the access token in SHIKONG_TOKEN', false, 'SHIKONG_TOKEN is not set');
+      return;
+    }
+    const mapDocument = page
+      .waitForResponse((r) => r.request().resourceType() === 'document' && new URL(r.url()).host === base.host && pathOf(r.url()) === base.pathname, { timeout: 30_000 })
+      .catch(() => null);
+    await page.fill('#token', token);
+    await page.click('#submit').catch(() => {});
+    const response = await mapDocument;
+    await page.waitForURL((u) => u.pathname === base.pathname, { timeout: 30_000 }).catch(() => {});
+    check(
+      'signing in with the access token lands on the map page /',
+      pathOf(page.url()) === base.pathname && Boolean(response),
+      page.url().replace(base.origin, ''),
+    );
+
+    // 1b. the page itself, with the security headers the server sends
     check('GET / loads', response?.ok() ?? false, `HTTP ${response?.status()}`);
+    if (!response?.ok()) return;
+    const headers = await response.allHeaders().catch(() => ({}));
+    const csp = headers['content-security-policy'] ?? '';
+    const xfo = headers['x-frame-options'] ?? '';
+    check(
+      "GET / sends Content-Security-Policy (script-src 'self') and X-Frame-Options DENY",
+      csp.includes("script-src 'self'") && xfo.trim().toUpperCase() === 'DENY',
+      `CSP "${csp.slice(0, 90)}${csp.length > 90 ? '…' : ''}", X-Frame-Options "${xfo}"`,
+    );
 
     // 2. first choropleth render (or an error shown in the panel)
     const ready = await waitReady(page);
@@ -304,6 +373,23 @@ async function run() {
       console.log(`       screenshot: ${await screenshot(page, 'map.png')}`);
       return;
     }
+
+    //    the signed-in user: name · role · scope, and a sign-out button
+    const badge = await page
+      .waitForSelector('#user-badge:not([hidden])', { timeout: 10_000 })
+      .then(() =>
+        page.evaluate(() => ({
+          text: document.querySelector('#user-badge .user-text')?.textContent.trim() ?? '',
+          button: document.querySelector('#user-badge #sign-out')?.textContent.trim() ?? '',
+          role: document.getElementById('user-badge').dataset.role,
+        })),
+      )
+      .catch(() => null);
+    check(
+      'the page shows the user badge (name · role · scope) with a sign-out button',
+      Boolean(badge) && badge.text.split(' · ').length >= 3 && /管理|经办|查看/.test(badge.text) && badge.button === '退出',
+      badge ? `"${badge.text}" [${badge.button}] role ${badge.role}` : 'no badge',
+    );
 
     // First tile: the cold first load counts when it is within budget; on a
     // machine busy with other work (parallel test binaries) up to two more
@@ -425,8 +511,14 @@ async function run() {
     await waitView(page, '(v, a) => v.month > a', v2.month);
     const lastMonth = (await view(page)).month;
     // One month back with the ‹ button (the keyboard already moved the slider above).
+    await page.waitForSelector('#month-prev:not([disabled])', { timeout: 10_000 }).catch(() => {});
     await page.click('#month-prev');
-    const secondLast = (await waitView(page, '(v, a) => v.month < a', lastMonth)) ? (await view(page)).month : null;
+    let secondLast = (await waitView(page, '(v, a) => v.month < a', lastMonth)) ? (await view(page)).month : null;
+    if (!secondLast) {
+      // A click that landed while the previous step was still drawing: once more.
+      await page.click('#month-prev');
+      secondLast = (await waitView(page, '(v, a) => v.month < a', lastMonth)) ? (await view(page)).month : null;
+    }
     await page.click('#play');
     const stoppedAtEnd = await page
       .waitForFunction(
@@ -648,7 +740,30 @@ async function run() {
       check('API reference page renders the OpenAPI document', false, firstLine(e));
     }
 
-    // 16./17. whole-session checks
+    // 16. sign out with the badge's button: the session ends, `/` redirects to /login again
+    try {
+      await page.goto(base.href, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      await waitReady(page);
+      await page.waitForSelector('#user-badge #sign-out', { timeout: 10_000 });
+      // Let the map settle first, so that no tile request is in flight when the session ends.
+      await page.evaluate(
+        () =>
+          new Promise((r) => {
+            const map = window.shikongMap;
+            if (!map) return r();
+            map.once('idle', r);
+            map.triggerRepaint();
+          }),
+      );
+      signedOut = true; // requests the map still had in flight now meet the ended session (401)
+      await Promise.all([page.waitForURL((u) => u.pathname === '/login', { timeout: 15_000 }), page.click('#user-badge #sign-out')]);
+      await page.goto(base.href, { waitUntil: 'domcontentloaded', timeout: 30_000 });
+      check('sign-out ends the session (the map redirects to /login again)', pathOf(page.url()) === '/login', page.url().replace(base.origin, ''));
+    } catch (e) {
+      check('sign-out ends the session (the map redirects to /login again)', false, firstLine(e));
+    }
+
+    // 17./18. whole-session checks
     check(
       'no console errors',
       consoleErrors.length === 0,

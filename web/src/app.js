@@ -15,6 +15,10 @@
 //   body[data-error="1"]       an error is shown in the panel
 
 import { Map as MapLibreMap, Marker, NavigationControl, getVersion, prewarm } from './vendor/maplibre-gl.mjs';
+import {
+  SUPPRESSED_TITLE, hasRole, isSuppressed, markSuppressed, redirectToLogin, scopeCode, suppressedText, unauthorized, userBadge,
+  whoAmI,
+} from './common.js';
 
 // Start MapLibre's tile worker now, not when the first source is added: its
 // module loads while the map and /meta are still on their way (first tile sooner).
@@ -48,6 +52,8 @@ const ZERO_COLOR = '#f7f7f7';
 const HEX_PALETTE = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
 const CLASS_COUNT = 5;
 const NO_DATA_COLOR = '#d3d9e0';
+// Divisions (and hexagons) whose small count the server suppressed for this user.
+const SUPPRESSED_COLOR = '#9aa5b1';
 const BACKGROUND_COLOR = '#eef2f6';
 // Facility points contrast with the palette under them: orange over the blue
 // choropleth, dark blue over the orange-red hexagons.
@@ -138,6 +144,7 @@ const STRINGS = {
     hexAllKinds: '设施类别无六边形统计，显示全部人员类别',
     hexCell: 'H3 六边形',
     noData: '无数据',
+    suppressedLegend: '小数抑制（{lt}）',
     code: '代码',
     colon: '：',
     clusterTitle: '{count} 处设施',
@@ -224,6 +231,7 @@ const STRINGS = {
     hexAllKinds: 'No hexagons for facility kinds: all person kinds shown',
     hexCell: 'H3 hexagon',
     noData: 'No data',
+    suppressedLegend: 'Suppressed small count ({lt})',
     code: 'Code',
     colon: ': ',
     clusterTitle: '{count} facilities',
@@ -273,6 +281,7 @@ const state = {
   classes: [], // division classes currently painted
   classesInfo: null, // { key, level, parent, noData }
   hexClasses: [],
+  hexSuppressed: false, // a hexagon in view has its count suppressed
   error: null,
   playing: false,
 };
@@ -448,6 +457,8 @@ async function getJSON(path, params = {}, signal) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError({ url: shown, network: e.message });
   }
+  // No (or an expired) session: off to the sign-in page, which comes back here.
+  if (res.status === 401) throw unauthorized(shown);
 
   let body = null;
   try {
@@ -725,6 +736,10 @@ function onMapError(e) {
   revealMap();
   const err = e.error;
   if (!err || err.name === 'AbortError') return;
+  if (err.status === 401) {
+    redirectToLogin(); // a tile or TileJSON request without a valid session
+    return;
+  }
   let url = err.url;
   try {
     if (url) url = new URL(url).pathname + new URL(url).search;
@@ -746,7 +761,7 @@ function ensureHexLayers() {
       layout: { visibility: 'none' },
       paint: {
         // Until the classes of the hexagons in view are known.
-        'fill-color': ['interpolate', ['linear'], ['ln', ['+', 1, ['get', 'count']]], 0, HEX_PALETTE[0], 9, HEX_PALETTE[4]],
+        'fill-color': withSuppressed(['interpolate', ['linear'], ['ln', ['+', 1, ['to-number', ['get', 'count'], 0]]], 0, HEX_PALETTE[0], 9, HEX_PALETTE[4]]),
         'fill-opacity': 0.85,
         'fill-outline-color': 'rgba(255,255,255,0.55)',
       },
@@ -941,7 +956,15 @@ function stepExpression(input, classes, fallback) {
 
 function fillColorExpression(classes) {
   const value = ['to-number', ['get', 'value'], 0];
-  return ['case', ['has', 'value'], stepExpression(value, classes, NO_DATA_COLOR), NO_DATA_COLOR];
+  return ['case', ['has', 'value'], stepExpression(value, classes, NO_DATA_COLOR), SUPPRESSED_FEATURE, SUPPRESSED_COLOR, NO_DATA_COLOR];
+}
+
+/** A tile feature the server marked `suppressed=true` (its value left out). */
+const SUPPRESSED_FEATURE = ['any', ['==', ['get', 'suppressed'], true], ['==', ['get', 'suppressed'], 'true']];
+
+/** `color`, except for suppressed features. */
+function withSuppressed(color) {
+  return ['case', SUPPRESSED_FEATURE, SUPPRESSED_COLOR, color];
 }
 
 // ---------------------------------------------------------------------------
@@ -974,13 +997,15 @@ async function refreshBreaks(zoom) {
   if (seq !== breaksSeq) return;
   const values = [];
   let noData = false;
+  let suppressed = false;
   for (const r of stats.rows) {
     const v = rowValue(r);
-    if (v === null) noData = true;
-    else values.push(v);
+    if (v !== null) values.push(v);
+    else if (isSuppressed(r)) suppressed = true;
+    else noData = true;
   }
   state.classes = classesFor(values, state.measure);
-  state.classesInfo = { key, level, scope, noData };
+  state.classesInfo = { key, level, scope, noData, suppressed };
   map.setPaintProperty(LAYER_FILL, 'fill-color', fillColorExpression(state.classes));
   renderLegend();
 }
@@ -988,10 +1013,13 @@ async function refreshBreaks(zoom) {
 /** Classes of the hexagons on screen, recomputed when the map settles. */
 function refreshHexBreaks() {
   if (state.view !== 'hex' || !map.getLayer(LAYER_HEX)) return;
-  const counts = map
-    .queryRenderedFeatures({ layers: [LAYER_HEX] })
-    .map((f) => Number(f.properties?.count))
-    .filter(Number.isFinite);
+  const features = map.queryRenderedFeatures({ layers: [LAYER_HEX] });
+  const suppressed = features.some((f) => isSuppressed(f.properties));
+  if (suppressed !== state.hexSuppressed) {
+    state.hexSuppressed = suppressed;
+    renderLegend();
+  }
+  const counts = features.map((f) => Number(f.properties?.count)).filter(Number.isFinite);
   if (counts.length === 0) return;
   const classes = quantileClasses(counts, CLASS_COUNT, HEX_PALETTE);
   const same =
@@ -1000,7 +1028,7 @@ function refreshHexBreaks() {
   if (same) return;
   state.hexClasses = classes;
   const value = ['to-number', ['get', 'count'], 0];
-  map.setPaintProperty(LAYER_HEX, 'fill-color', stepExpression(value, classes, HEX_PALETTE[0]));
+  map.setPaintProperty(LAYER_HEX, 'fill-color', withSuppressed(stepExpression(value, classes, HEX_PALETTE[0])));
   renderLegend();
 }
 
@@ -1053,6 +1081,7 @@ function renderSummary() {
   const p = state.panel;
   if (!p) {
     el.total.textContent = '—';
+    markSuppressed(el.total, false);
     el.totalUnit.textContent = '';
     el.totalChange.textContent = '';
     el.totalCaption.textContent = state.kind ? `${kindName(currentKind())} · ${fmtMonth(state.month)}` : t('loading');
@@ -1062,14 +1091,17 @@ function renderSummary() {
   let previous;
   let pct = null;
   let rate = null;
+  let suppressed = false;
   if (p.focus) {
     const row = p.stats.rows.find((r) => String(r.code) === p.focus);
+    suppressed = isSuppressed(row);
     count = row?.count;
     previous = row?.previous;
     pct = row?.change_pct ?? null;
     rate = row?.rate_per_10k ?? null;
   } else {
     count = p.stats.total;
+    suppressed = isSuppressed(p.stats);
     previous = p.stats.total_previous;
     if (Number.isFinite(count) && previous > 0) pct = (100 * (count - previous)) / previous;
     let pop = 0;
@@ -1082,7 +1114,9 @@ function renderSummary() {
     }
     if (pop > 0) rate = (counted * 10000) / pop;
   }
-  el.total.textContent = Number.isFinite(count) ? fmtNumber(count) : '—';
+  const hidden = !Number.isFinite(count) && suppressed;
+  el.total.textContent = Number.isFinite(count) ? fmtNumber(count) : hidden ? suppressedText() : '—';
+  markSuppressed(el.total, hidden);
   el.total.dataset.kind = p.stats.kind ?? state.kind;
   el.total.dataset.month = p.stats.month ?? state.month;
   el.totalUnit.textContent = u.suffix;
@@ -1136,6 +1170,12 @@ function renderTable() {
       const name = cell(r.name ?? code, 'name');
       const value = cell(fmtMeasureBare(rowValue(r)), 'num');
       const mom = cell('—', 'num mom');
+      if (rowValue(r) === null && isSuppressed(r)) {
+        // A count the server withholds from this user: "*", not "—" or 0.
+        value.textContent = suppressedText();
+        markSuppressed(value);
+        mom.title = SUPPRESSED_TITLE;
+      }
       if (Number.isFinite(r.change_pct)) {
         mom.textContent = fmtPct(r.change_pct);
         mom.classList.add(r.change_pct > 0 ? 'up' : r.change_pct < 0 ? 'down' : 'flat');
@@ -1179,6 +1219,13 @@ function legendItem(color, label) {
   return li;
 }
 
+function suppressedLegendItem() {
+  const li = legendItem(SUPPRESSED_COLOR, t('suppressedLegend', { lt: suppressedText() }));
+  li.title = SUPPRESSED_TITLE;
+  li.classList.add('suppressed');
+  return li;
+}
+
 function classLabel(c, measure) {
   return c.min === c.max ? fmtMeasureBare(c.min, measure) : `${fmtMeasureBare(c.min, measure)} – ${fmtMeasureBare(c.max, measure)}`;
 }
@@ -1188,7 +1235,9 @@ function renderLegend() {
     const classes = state.hexClasses;
     el.legend.hidden = !state.kind;
     el.legendTitle.textContent = t('hexLegendTitle', { measure: hexUnit() });
-    el.legendItems.replaceChildren(...classes.map((c) => legendItem(c.color, classLabel(c, 'count'))));
+    const hexItems = classes.map((c) => legendItem(c.color, classLabel(c, 'count')));
+    if (state.hexSuppressed) hexItems.push(suppressedLegendItem());
+    el.legendItems.replaceChildren(...hexItems);
     const notes = [t('hexLegendNote')];
     if (isFacilityKind(state.kind)) notes.push(t('hexAllKinds'));
     el.legendNote.textContent = notes.join(' · ');
@@ -1203,6 +1252,7 @@ function renderLegend() {
   el.legend.hidden = false;
   el.legendTitle.textContent = t('legendTitle', { measure: measureLabel() });
   const items = state.classes.map((c) => legendItem(c.color, classLabel(c, state.measure)));
+  if (info.suppressed) items.push(suppressedLegendItem());
   if (info.noData) items.push(legendItem(NO_DATA_COLOR, t('noData')));
   el.legendItems.replaceChildren(...items);
   const level = S().levelsPlural[info.level];
@@ -1238,8 +1288,8 @@ function renderBreadcrumb() {
       return li;
     }),
   );
-  // A county-level unit links to its coverage page.
-  if (state.detail?.is_leaf && state.detail.code) {
+  // A county-level unit links to its coverage page (exact figures: caseworkers and up).
+  if (state.detail?.is_leaf && state.detail.code && hasRole('caseworker')) {
     const li = document.createElement('li');
     const a = document.createElement('a');
     a.className = 'crumb-link';
@@ -1500,7 +1550,13 @@ function renderHoverCard(f, point) {
     const value = Number(props.value);
     const v = line('card-value', `${measureLabel()}${t('colon')}`);
     const b = document.createElement('b');
-    b.textContent = props.value === undefined || props.value === null ? t('noData') : fmtMeasure(value);
+    if (props.value === undefined || props.value === null) {
+      const hidden = isSuppressed(props) || (row !== null && rowValue(row) === null && isSuppressed(row));
+      b.textContent = hidden ? suppressedText() : t('noData');
+      markSuppressed(b, hidden);
+    } else {
+      b.textContent = fmtMeasure(value);
+    }
     v.append(b);
     nodes.push(v);
     if (row) {
@@ -1521,7 +1577,9 @@ function renderHoverCard(f, point) {
     nodes.push(line('card-code', String(props.h3 ?? f.id ?? '')));
     const v = line('card-value', `${hexUnit()}${t('colon')}`);
     const b = document.createElement('b');
-    b.textContent = fmtNumber(Number(props.count) || 0);
+    const hidden = !Number.isFinite(Number(props.count)) && isSuppressed(props);
+    b.textContent = hidden ? suppressedText() : fmtNumber(Number(props.count) || 0);
+    if (hidden) markSuppressed(b);
     v.append(b);
     nodes.push(v);
     for (const k of state.meta?.kinds ?? []) {
@@ -2056,8 +2114,11 @@ function renderError() {
 // ---------------------------------------------------------------------------
 // Language
 
+const renderBadge = userBadge($('user-badge'), () => state.lang);
+
 function applyLang() {
   const lang = state.lang;
+  renderBadge();
   document.documentElement.lang = lang;
   document.title = t('title');
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
@@ -2169,10 +2230,15 @@ async function main() {
   applyLang();
   wireControls();
   try {
-    const meta = validateMeta(await metaRequest);
+    // The session (its suppression threshold and division scope) before the first figures.
+    const [metaBody, me] = await Promise.all([metaRequest, whoAmI()]);
+    const meta = validateMeta(metaBody);
     state.meta = meta;
     state.months = monthsBetween(meta.months.first, meta.months.last);
     const v = readUrl();
+    // A user whose scope is one province (or prefecture…) opens on it rather than the country.
+    const home = scopeCode(me);
+    if (!v.code && home && home !== '000000' && CODE_RE.test(home)) v.code = home;
     Object.assign(state, { kind: v.kind, month: v.month, measure: v.measure, view: v.view, fac: v.fac });
     const styleReady = createMap();
     relabelControls();

@@ -20,6 +20,9 @@
 //   body[data-tile-error="…"]      a tile source failed (set name)
 
 import { Map as MapLibreMap, Marker, NavigationControl, Popup, getVersion } from '/vendor/maplibre-gl.mjs';
+import {
+  isSuppressed, markSuppressed, redirectToLogin, suppressedText, unauthorized, userBadge, whoAmI,
+} from '/common.js';
 
 const API = '/api/v1/';
 const ORIGIN = location.origin;
@@ -366,6 +369,12 @@ function fmtNumber(n, digits = 0) {
   }).format(n);
 }
 
+/** A count that the server may suppress: "*" when `x` is missing and `row` is marked suppressed. */
+function fmtCount(x, row) {
+  if (Number.isFinite(x)) return fmtNumber(x);
+  return isSuppressed(row) ? suppressedText() : '—';
+}
+
 function fmtShare(x) {
   if (!Number.isFinite(x)) return '—';
   x += 0;
@@ -451,6 +460,8 @@ async function getJSON(path, params = {}, signal) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError({ url: shown, network: e.message });
   }
+  // No (or an expired) session: off to the sign-in page, which comes back here.
+  if (res.status === 401) throw unauthorized(shown);
   let body = null;
   try {
     body = await res.json();
@@ -602,6 +613,10 @@ function createMap(bbox) {
   // Tile failures are shown on the page (and flagged for the test) instead of
   // being logged by MapLibre's default handler.
   map.on('error', (e) => {
+    if (e.error?.status === 401) {
+      redirectToLogin(); // a tile request without a valid session
+      return;
+    }
     const source = e.sourceId || e.source?.id || '';
     const message = e.error?.message || String(e.error || 'error');
     if (source === 'coverage' || source === 'facility') {
@@ -819,6 +834,11 @@ function addLayers(boundary, q) {
   });
 }
 
+/** A property as a number: null and undefined stay missing (Number(null) would be 0). */
+function num(v) {
+  return v === null || v === undefined || v === '' ? NaN : Number(v);
+}
+
 function popupNode(title, rows) {
   const node = document.createElement('div');
   node.className = 'pop';
@@ -852,13 +872,13 @@ function showFeaturePopup(f, lngLat) {
     ]);
   } else if (f.layer.id === LAYERS.desertFill) {
     node = popupNode(`${t('popDesert')} #${p.rank}`, [
-      [t('popDemand'), `${fmtNumber(Number(p.demand))} ${demandUnit(state.query.kinds)}`],
+      [t('popDemand'), `${fmtCount(num(p.demand), p)} ${demandUnit(state.query.kinds)}`],
       [t('popNearest'), p.nearest_km == null ? t('desertNearestNone') : t('km', { km: fmtNumber(Number(p.nearest_km), 1) })],
     ]);
   } else {
     const access = Number(p.accessibility ?? p.accessibility_mean);
     node = popupNode(t('popCell'), [
-      [t('popDemand'), `${fmtNumber(Number(p.demand))} ${demandUnit(state.query.kinds)}`],
+      [t('popDemand'), `${fmtCount(num(p.demand), p)} ${demandUnit(state.query.kinds)}`],
       [t('popCovered'), fmtShare(Number(p.covered_share))],
       [t('popAccess'), `${fmtAccess(access)} ${t('unitPerPerson')}`],
     ]);
@@ -888,7 +908,7 @@ function renderMapStatus() {
 function drawCells(coverage) {
   const features = (coverage?.cells ?? []).map((c) => ({
     type: 'Feature',
-    properties: { cell: c.cell, demand: c.demand, covered_share: c.covered_share, accessibility: c.accessibility_mean },
+    properties: { cell: c.cell, demand: c.demand, covered_share: c.covered_share, accessibility: c.accessibility_mean, suppressed: isSuppressed(c) },
     geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
   }));
   map.getSource('cells')?.setData({ type: 'FeatureCollection', features });
@@ -1000,12 +1020,16 @@ function renderCards() {
     const note = card.querySelector('.card-note');
     const x = s?.[field];
     if (!s || !Number.isFinite(x)) {
-      v.textContent = '—';
+      // A figure the server suppressed for this user: "<5" for the demand, "—" for the rest.
+      const hidden = Boolean(s) && (isSuppressed(s) || isSuppressed(state.coverage));
+      v.textContent = hidden && field === 'demand' ? suppressedText() : '—';
+      markSuppressed(v, hidden);
       u.textContent = '';
       note.textContent = '';
       delete card.dataset.value;
       continue;
     }
+    markSuppressed(v, false);
     card.dataset.value = String(x);
     const facility = kindName(q.facility);
     switch (field) {
@@ -1160,7 +1184,7 @@ function renderDeserts() {
       li.className = 'desert';
       li.tabIndex = 0;
       li.textContent = t('desertRow', {
-        demand: fmtNumber(Number(p.demand)),
+        demand: fmtCount(num(p.demand), p),
         nearest: p.nearest_km == null ? t('desertNearestNone') : t('km', { km: fmtNumber(Number(p.nearest_km), 1) }),
       });
       const ring = f.geometry?.coordinates?.[0] ?? [];
@@ -1171,7 +1195,7 @@ function renderDeserts() {
         if (!centre) return;
         map.easeTo({ center: centre, zoom: Math.max(map.getZoom(), 12) });
         popup.setLngLat(centre).setDOMContent(popupNode(`${t('popDesert')} #${p.rank}`, [
-          [t('popDemand'), fmtNumber(Number(p.demand))],
+          [t('popDemand'), fmtCount(num(p.demand), p)],
         ])).addTo(map);
       });
       return li;
@@ -1249,7 +1273,8 @@ function renderTable() {
         const id = kinds[i];
         td.className = ['num', q?.kinds.includes(id) ? 'sel' : '', q?.facility === id ? 'sel-facility' : ''].filter(Boolean).join(' ');
         td.dataset.kind = id;
-        td.textContent = fmtNumber(n);
+        td.textContent = fmtCount(n, r);
+        if (!Number.isFinite(n) && isSuppressed(r)) markSuppressed(td);
         tr.append(td);
       });
       return tr;
@@ -1296,7 +1321,7 @@ async function renderTrend() {
         grid: { left: 56, right: 16, top: 16, bottom: 28 },
         // richText: the tooltip is drawn on the canvas. The HTML tooltip writes style
         // attributes, which a strict CSP (style-src 'self') blocks.
-        tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => fmtNumber(v) },
+        tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v, i) => fmtCount(v, months[i]) },
         xAxis: {
           type: 'category',
           data: months.map((m) => m.month),
@@ -1377,7 +1402,10 @@ function renderError() {
 // ---------------------------------------------------------------------------
 // Language
 
+const renderBadge = userBadge($('user-badge'), () => state.lang);
+
 function applyLang() {
+  renderBadge();
   document.documentElement.lang = state.lang;
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll('[data-i18n-aria]')) node.setAttribute('aria-label', t(node.dataset.i18nAria));
@@ -1531,7 +1559,10 @@ let abort = null;
 
 function validCoverage(body) {
   const s = body?.summary;
-  if (!s || !CARD_FIELDS.every((f) => Number.isFinite(s[f])) || !Array.isArray(body.cells)) throw malformed(`coverage/${state.code}`);
+  // Figures suppressed for this user (small counts) come as null.
+  const hidden = isSuppressed(s) || isSuppressed(body);
+  const ok = (x) => Number.isFinite(x) || (hidden && x === null);
+  if (!s || !CARD_FIELDS.every((f) => ok(s[f])) || !Array.isArray(body.cells)) throw malformed(`coverage/${state.code}`);
   return body;
 }
 
@@ -1542,7 +1573,9 @@ function validDeserts(body) {
 
 function validPlan(body) {
   const p = body?.plan;
-  if (!p || !Array.isArray(p.chosen) || !Number.isFinite(p.share_before) || !Number.isFinite(p.share_after)) {
+  const hidden = isSuppressed(p) || isSuppressed(body);
+  const ok = (x) => Number.isFinite(x) || (hidden && x === null);
+  if (!p || !Array.isArray(p.chosen) || !ok(p.share_before) || !ok(p.share_after)) {
     throw malformed(`coverage/${state.code}/suggest`);
   }
   return body;
@@ -1646,6 +1679,7 @@ async function main() {
     const [meta, division] = await Promise.all([
       getJSON('meta').then(validateMeta),
       getJSON(`divisions/${encodeURIComponent(state.code)}`),
+      whoAmI(), // the session's suppression threshold, before any figure is drawn
     ]);
     state.meta = meta;
     state.division = division;

@@ -26,6 +26,10 @@
 
 import * as echarts from '/vendor/echarts.esm.min.mjs';
 import { Map as MapLibreMap } from '/vendor/maplibre-gl.mjs';
+import {
+  SUPPRESSED_TITLE, hasRole, isSuppressed, markSuppressed, redirectToLogin, scopeCode, suppressedText, unauthorized, userBadge,
+  whoAmI,
+} from '/common.js';
 
 const API_BASE = new URL('/api/v1/', window.location.origin);
 const TILE_URL = new URL('/tiles/division/', window.location.origin).href;
@@ -51,6 +55,7 @@ const KIND_COLORS = [
 const SEQ_PALETTE = ['#12406e', '#1769a0', '#2595bd', '#5cc6c8', '#b9efc2'];
 const DIV_PALETTE = ['#16a06c', '#86d9b0', '#55657a', '#f6a58a', '#e0403a'];
 const NO_DATA_COLOR = '#2a3b52';
+const SUPPRESSED_COLOR = '#4b5d75'; // divisions whose small count is suppressed for this user
 const MAP_BG = '#0a1930';
 const UP_COLOR = '#ff6b6b'; // 上升红
 const DOWN_COLOR = '#34d399'; // 下降绿
@@ -133,6 +138,7 @@ const STRINGS = {
     legendSeq: '五分位分级',
     legendDiv: '增减分级',
     noData: '无数据',
+    suppressedLegend: '小数抑制（{lt}）',
     scsInset: '南海诸岛',
     mapUnavailable: '此浏览器无法显示地图（需要 WebGL 2），其余内容不受影响。',
     rankOf: '第 {rank} 位',
@@ -219,6 +225,7 @@ const STRINGS = {
     legendSeq: 'quintiles',
     legendDiv: 'decrease / increase',
     noData: 'No data',
+    suppressedLegend: 'Suppressed small count ({lt})',
     scsInset: 'S. China Sea Islands',
     mapUnavailable: 'This browser cannot draw the map (WebGL 2 needed); the rest of the page works.',
     rankOf: 'rank {rank}',
@@ -287,6 +294,7 @@ const state = {
   refreshing: false,
   error: null,
   governance: null, // { month, scope, quality: /quality body | Error, recon: /reconciliation body | Error }
+  home: null, // the signed-in user's division scope when narrower than the country (GET /auth/me)
 };
 
 const $ = (id) => document.getElementById(id);
@@ -484,6 +492,8 @@ async function getJSON(path, params = {}) {
     if (e.name === 'TimeoutError') throw new ApiError({ url: shown, timeout: true });
     throw new ApiError({ url: shown, network: e.message });
   }
+  // No (or an expired) session: off to the sign-in page, which comes back here.
+  if (res.status === 401) throw unauthorized(shown);
 
   let body = null;
   try {
@@ -553,7 +563,8 @@ async function fetchKpis(month) {
   const settled = await Promise.allSettled(
     kinds.map((k) =>
       getJSON('stats', { ...q, kind: k.id, month }).then((body) => {
-        if (!Number.isFinite(body.total) || !Array.isArray(body.rows)) throw malformed('stats');
+        // A total the server suppressed (a small count, for a viewer) is null.
+        if (!(Number.isFinite(body.total) || (body.total === null && isSuppressed(body))) || !Array.isArray(body.rows)) throw malformed('stats');
         return body;
       }),
     ),
@@ -927,6 +938,10 @@ function createMaps() {
       // than only in MapLibre's default console message.
       m.on('error', (e) => {
         const err = e?.error ?? e;
+        if (err?.status === 401) {
+          redirectToLogin(); // a tile request without a valid session
+          return;
+        }
         console.error('map:', err?.message ?? err);
         showError(err instanceof Error ? err : new Error(String(err?.message ?? err)));
       });
@@ -1124,8 +1139,9 @@ function drillTo(code) {
 /** The link one level up: the province of a prefecture, or the whole country. */
 function renderScopeUp() {
   const s = state.scope;
-  el.scopeUp.hidden = !s.code;
-  if (!s.code) return;
+  // No way up from the user's own scope (above it the server answers 403).
+  el.scopeUp.hidden = !s.code || s.code === state.home;
+  if (el.scopeUp.hidden) return;
   const url = new URL(window.location.href);
   if (s.level === 'prefecture' || s.level === 'county') {
     url.searchParams.set('parent', `${s.code.slice(0, 2)}0000`);
@@ -1161,9 +1177,12 @@ function showTip(feature, point) {
   name.textContent = row?.name ?? all.find((r) => String(r.code) === code)?.name ?? feature.properties.name ?? code;
   const line = document.createElement('span');
   const v = row ? measureValue(row, state.measure) : feature.properties.value;
+  const hidden = !Number.isFinite(v) && (isSuppressed(feature.properties) || all.some((r) => String(r.code) === code && isSuppressed(r)));
   line.textContent = Number.isFinite(v) && !uncovered
     ? `${kindName(kindById(state.rankKind))} · ${measureName(state.measure)}${S().colon}${fmtMeasure(state.measure, v)}`
-    : t('noData');
+    : hidden
+      ? `${kindName(kindById(state.rankKind))} · ${measureName(state.measure)}${S().colon}${suppressedText()}`
+      : t('noData');
   const rank = document.createElement('small');
   rank.textContent = i >= 0 ? t('rankOf', { rank: i + 1 }) : '';
   el.mapTip.replaceChildren(name, line, rank);
@@ -1231,14 +1250,17 @@ function mapClasses(values, measure) {
   });
 }
 
+/** A tile feature the server marked `suppressed=true` (its value left out). */
+const SUPPRESSED_FEATURE = ['any', ['==', ['get', 'suppressed'], true], ['==', ['get', 'suppressed'], 'true']];
+
 function fillExpression(classes, uncovered = []) {
-  if (classes.length === 0) return NO_DATA_COLOR;
+  if (classes.length === 0) return ['case', SUPPRESSED_FEATURE, SUPPRESSED_COLOR, NO_DATA_COLOR];
   let colored = classes[0].color;
   if (classes.length > 1) {
     colored = ['step', ['to-number', ['get', 'value']], classes[0].color];
     for (const c of classes.slice(1)) colored.push(c.lo, c.color);
   }
-  const expr = ['case', ['has', 'value'], colored, NO_DATA_COLOR];
+  const expr = ['case', ['has', 'value'], colored, SUPPRESSED_FEATURE, SUPPRESSED_COLOR, NO_DATA_COLOR];
   if (uncovered.length === 0) return expr;
   return ['match', ['to-string', ['get', 'code']], uncovered, NO_DATA_COLOR, expr];
 }
@@ -1304,6 +1326,17 @@ function renderLegend() {
     li.append(sw, text);
     return li;
   });
+  if ((state.rank?.rows ?? []).some((r) => isSuppressed(r) && !Number.isFinite(measureValue(r, state.measure)))) {
+    const li = document.createElement('li');
+    const sw = document.createElement('span');
+    sw.className = 'legend-swatch';
+    sw.style.background = SUPPRESSED_COLOR;
+    const text = document.createElement('span');
+    text.textContent = t('suppressedLegend', { lt: suppressedText() });
+    li.title = SUPPRESSED_TITLE;
+    li.append(sw, text);
+    items.push(li);
+  }
   if (uncoveredCodes().length > 0) {
     const li = document.createElement('li');
     const sw = document.createElement('span');
@@ -1395,17 +1428,21 @@ function renderKpis() {
 
     if (!stats || stats instanceof Error) {
       num.textContent = '—';
+      markSuppressed(num, false);
       delete num.dataset.value;
       delete card.dataset.month;
       mom.textContent = stats instanceof Error ? t('errorTitle') : t('loading');
       renderSpark(card);
       continue;
     }
-    num.textContent = fmtInt(stats.total);
-    num.dataset.value = String(stats.total);
+    const hidden = !Number.isFinite(stats.total) && isSuppressed(stats);
+    num.textContent = hidden ? suppressedText() : fmtInt(stats.total);
+    markSuppressed(num, hidden);
+    if (Number.isFinite(stats.total)) num.dataset.value = String(stats.total);
+    else delete num.dataset.value;
     card.dataset.month = stats.month ?? state.month;
     const prev = stats.total_previous;
-    if (Number.isFinite(prev) && prev > 0) {
+    if (Number.isFinite(prev) && prev > 0 && Number.isFinite(stats.total)) {
       const change = stats.total - prev;
       const dir = change > 0 ? 'up' : change < 0 ? 'down' : 'flat';
       mom.classList.add(dir);
@@ -1428,8 +1465,10 @@ function renderKpis() {
 /** Sparkline of the kind's series in the card, with the selected month marked. */
 function renderSpark(card) {
   const svg = card.querySelector('.kpi-spark');
-  const points = state.series.get(card.dataset.kind);
-  if (!Array.isArray(points) || points.length < 2) {
+  const all = state.series.get(card.dataset.kind);
+  // Months whose count is suppressed (null) are left out of the line.
+  const points = Array.isArray(all) ? all.filter((p) => Number.isFinite(p?.count)) : null;
+  if (!points || points.length < 2) {
     svg.replaceChildren();
     return;
   }
@@ -1512,9 +1551,11 @@ function renderUpdated() {
 /** Fetches the month's quality scores and reconciliation for the governance tiles. */
 async function fetchGovernance(month) {
   const parent = state.scope.code;
+  // Quality is for caseworkers and up, reconciliation for administrators: the tiles of a
+  // role below stay empty rather than show the server's 403.
   const [quality, recon] = await Promise.allSettled([
-    getJSON('quality', { month, parent, level: parent ? state.scope.childLevel : 'province' }),
-    getJSON('reconciliation', { month }),
+    hasRole('caseworker') ? getJSON('quality', { month, parent, level: parent ? state.scope.childLevel : 'province' }) : null,
+    hasRole('admin') ? getJSON('reconciliation', { month }) : null,
   ]);
   const value = (r) => (r.status === 'fulfilled' ? r.value : r.reason);
   return { month, scope: parent, quality: value(quality), recon: value(recon) };
@@ -1646,7 +1687,10 @@ function renderError() {
 // ---------------------------------------------------------------------------
 // Language
 
+const renderBadge = userBadge($('user-badge'), () => state.lang);
+
 function applyLang() {
+  renderBadge();
   document.documentElement.lang = state.lang;
   document.title = t('docTitle');
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
@@ -1857,7 +1901,10 @@ async function main() {
   trendChart.showLoading('default', loadingOptions());
   rankChart.showLoading('default', loadingOptions());
   wireControls();
-  const parent = new URLSearchParams(window.location.search).get('parent');
+  // A user whose scope is one province (or prefecture) opens on it rather than the country.
+  const home = scopeCode(await whoAmI());
+  if (home && home !== '000000' && CODE_RE.test(home)) state.home = home;
+  const parent = new URLSearchParams(window.location.search).get('parent') ?? state.home;
   if (parent) {
     if (!CODE_RE.test(parent)) {
       showError({ i18n: 'badScope' });

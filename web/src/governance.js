@@ -3,7 +3,9 @@
 // problem report (问题数据反馈), 部省对账, quality scores per province and 数据比对 — all from
 // the shikong API of the same origin.
 
-import { apiUrl, fmtInt, fmtShare, getJSON, initialLang, post, saveLang, translator, el } from './common.js';
+import {
+  apiUrl, fmtCount, fmtInt, fmtShare, getJSON, initialLang, isSuppressed, markSuppressed, post, saveLang, translator, userBadge, whoAmI, el,
+} from './common.js';
 
 const STRINGS = {
   'zh-CN': {
@@ -168,10 +170,17 @@ async function loadQuality() {
         el('td', {}, d.name || d.code),
         el('td', { class: 'num' }, Number.isFinite(d.score) ? d.score.toFixed(1) : '—'),
         ...['completeness', 'validity', 'uniqueness', 'agreement', 'timeliness'].map((k) => el('td', { class: 'num' }, fmtShare(d[k]))),
-        el('td', { class: 'num' }, num(d.counts.records)),
+        recordsCell(d),
       ),
     ),
   );
+}
+
+/** A division's record count; "<5" when the server suppressed it. */
+function recordsCell(d) {
+  const v = d.counts?.records;
+  const td = el('td', { class: 'num' }, fmtCount(v, d, num));
+  return Number.isFinite(v) || !isSuppressed(d) ? td : markSuppressed(td);
 }
 
 async function loadComparisons() {
@@ -251,7 +260,10 @@ async function upload(event) {
 
 // ---------------------------------------------------------------------------
 
+const renderBadge = userBadge($('user-badge'), () => state.lang);
+
 function applyLang() {
+  renderBadge();
   document.documentElement.lang = state.lang;
   document.title = t('docTitle');
   for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
@@ -286,7 +298,8 @@ async function start() {
     }
   });
   try {
-    const [meta, provinces] = await Promise.all([getJSON('meta'), getJSON('divisions', { level: 'province' })]);
+    // The session too (its suppression threshold), before any figure is drawn.
+    const [meta, provinces] = await Promise.all([getJSON('meta'), getJSON('divisions', { level: 'province' }), whoAmI()]);
     state.meta = meta;
     state.provinces = provinces.divisions.map((d) => ({ code: String(d.code), name: d.name }));
     state.month = new URLSearchParams(window.location.search).get('month') || meta.months.last;

@@ -4,6 +4,7 @@
 
 use super::UPLOAD_LIMIT_BYTES;
 use super::{attachment, CSV, XLSX};
+use crate::api::auth::Access;
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
@@ -234,6 +235,7 @@ fn batch_id(raw: &str) -> Result<u64, ApiError> {
 /// `GET /api/v1/batches/{batch}`: one ledger row with its problems per reason.
 pub(super) async fn one(
     State(state): State<AppState>,
+    access: Access,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -251,6 +253,7 @@ pub(super) async fn one(
     let batch = rows
         .into_iter()
         .next()
+        .filter(|b| in_scope(&access, b, &state))
         .ok_or_else(|| ApiError::not_found("batch", format!("no batch {id}")))?;
     Ok(Json(
         json!({"batch": batch, "summary": ingest::summarize(summary)}),
@@ -260,6 +263,7 @@ pub(super) async fn one(
 /// `GET /api/v1/batches/{batch}/problems`: the problem report as JSON (paged), CSV or XLSX.
 pub(super) async fn problems(
     State(state): State<AppState>,
+    access: Access,
     Path(raw): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -294,10 +298,14 @@ pub(super) async fn problems(
         .integer("offset", 0..=u64::from(u32::MAX))?
         .unwrap_or(0);
     let worker = state.clone();
+    let scope = access.clone();
     let (exists, rows, summary) = tokio::task::spawn_blocking(move || {
         let store = worker.store();
         Ok::<_, crate::store::StoreError>((
-            !store.batches(Some(id), None, 1)?.is_empty(),
+            store
+                .batches(Some(id), None, 1)?
+                .iter()
+                .any(|b| in_scope(&scope, b, &worker)),
             store.problems(id, severity.as_deref(), limit, offset)?,
             store.problem_summary(id)?,
         ))
@@ -309,6 +317,7 @@ pub(super) async fn problems(
     }
     let summary = ingest::summarize(summary);
     let file = format!("batch-{id}-problems");
+    let count = rows.len();
     match format.as_str() {
         "csv" => {
             let mut out = Vec::new();
@@ -326,4 +335,20 @@ pub(super) async fn problems(
         )
         .into_response()),
     }
+    .map(|mut response: Response| {
+        response.headers_mut().insert(
+            crate::api::auth::ROWS_HEADER,
+            axum::http::HeaderValue::from(count),
+        );
+        response
+    })
+}
+
+/// Whether a batch is the caller's to see: the ministry sees all; a province only the
+/// batches it declared (the national dataset belongs to the ministry).
+fn in_scope(access: &Access, batch: &crate::store::BatchRow, state: &AppState) -> bool {
+    access.scope.is_national()
+        || batch
+            .province_code
+            .is_some_and(|p| access.covers_raw(p, state.registry()))
 }

@@ -5,6 +5,7 @@
 use super::batches::{encoding, read_upload};
 use super::{attachment, CSV};
 use crate::analytics::governance::{self, Check};
+use crate::api::auth::Access;
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
@@ -137,17 +138,56 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
+/// The province a caller's declarations and reconciliation are limited to (`None`: the
+/// ministry, all); below a province there is nothing to reconcile (403).
+fn scope_province(access: &Access) -> Result<Option<u32>, ApiError> {
+    match access.scope.code() {
+        None => Ok(None),
+        Some(code) if code.province() == code => Ok(Some(code.get())),
+        Some(code) => Err(ApiError::Forbidden(format!(
+            "declarations and reconciliation are per province; your scope {code} is below one / 对账按省进行"
+        ))),
+    }
+}
+
+/// The reconciliation limited to one province: its lines and their statuses.
+fn reconciliation_of(value: &Value, province: u32) -> Value {
+    let mut value = value.clone();
+    let rows: Vec<Value> = value["rows"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| r["province_code"].as_u64() == Some(u64::from(province)))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut summary = serde_json::Map::new();
+    for row in &rows {
+        if let Some(status) = row["status"].as_str() {
+            let n = summary.get(status).and_then(Value::as_u64).unwrap_or(0);
+            summary.insert(status.to_string(), json!(n + 1));
+        }
+    }
+    value["rows"] = Value::Array(rows);
+    value["summary"] = Value::Object(summary);
+    value
+}
+
 /// `GET /api/v1/declarations`: declared counts, of a month or all.
 pub(super) async fn declarations(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/declarations"))?;
     let month = params.month("month")?;
     let kind = params.kind("kind")?;
+    let province = scope_province(&access)?;
     let worker = state.clone();
-    let rows =
+    let mut rows =
         tokio::task::spawn_blocking(move || worker.store().declarations(month, kind)).await??;
+    rows.retain(|d| province.is_none_or(|p| d.province_code == p));
     Ok(Json(json!({"declarations": rows})))
 }
 
@@ -166,8 +206,10 @@ struct PostedDeclaration {
 /// `POST /api/v1/declarations`: one declaration or an array of them, JSON; all or none.
 pub(super) async fn declare(
     State(state): State<AppState>,
+    access: Access,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let own_province = scope_province(&access)?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad("body", format!("not JSON: {e}")))?;
     let items = match value {
@@ -202,6 +244,12 @@ pub(super) async fn declare(
                     format!("{:?} is not a province code", d.province),
                 )
             })?;
+        if own_province.is_some_and(|p| p != province.get()) {
+            return Err(ApiError::Forbidden(format!(
+                "{}: {province} is outside your scope / 超出授权范围",
+                at("province")
+            )));
+        }
         let kind = Kind::from_id(&d.kind)
             .ok_or_else(|| ApiError::bad(&at("kind"), format!("unknown kind {:?}", d.kind)))?;
         let month: Month = d
@@ -237,7 +285,7 @@ pub(super) async fn declare(
             month: month.to_string(),
             declared: d.declared,
             checksum,
-            declared_by: "api".into(),
+            declared_by: access.user.clone(),
             declared_at: String::new(),
         });
     }
@@ -251,8 +299,10 @@ pub(super) async fn declare(
 /// `GET /api/v1/reconciliation`: received vs declared per province and kind for a month.
 pub(super) async fn reconciliation(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    let province = scope_province(&access)?;
     let params = Params::parse(query.as_deref(), &allowed("/reconciliation"))?;
     let month = month_or_last(&state, &params)?;
     let kind = params.kind("kind")?;
@@ -267,7 +317,10 @@ pub(super) async fn reconciliation(
     if format == "json" {
         let value = tokio::task::spawn_blocking(move || reconciliation_value(&worker, month, kind))
             .await??;
-        return Ok(json_value(&value));
+        return Ok(match province {
+            None => json_value(&value),
+            Some(p) => json_value(&reconciliation_of(&value, p)),
+        });
     }
     let result = tokio::task::spawn_blocking(move || {
         governance::reconciliation(worker.store(), worker.registry(), month, kind)
@@ -276,6 +329,7 @@ pub(super) async fn reconciliation(
     let rows = result
         .rows
         .iter()
+        .filter(|r| province.is_none_or(|p| r.province_code == p))
         .map(|r| {
             vec![
                 format!("{:06}", r.province_code),
@@ -437,9 +491,16 @@ pub(super) async fn compare(
     if !csv {
         let value =
             tokio::task::spawn_blocking(move || kept(&worker, &key, || run(&worker))).await??;
-        return Ok(json_value(&value));
+        let rows = value["rows"].as_array().map_or(0, Vec::len);
+        let mut response = json_value(&value);
+        response.headers_mut().insert(
+            crate::api::auth::ROWS_HEADER,
+            axum::http::HeaderValue::from(rows),
+        );
+        return Ok(response);
     }
     let result = tokio::task::spawn_blocking(move || run(&worker)).await??;
+    let count = result.rows.len();
     let rows = result
         .rows
         .iter()
@@ -460,7 +521,7 @@ pub(super) async fn compare(
             ]
         })
         .collect();
-    Ok(csv_response(
+    let mut response = csv_response(
         &format!("compare-{month}"),
         &[
             "记录 id",
@@ -477,7 +538,12 @@ pub(super) async fn compare(
             "匹配日期 other_date",
         ],
         rows,
-    ))
+    );
+    response.headers_mut().insert(
+        crate::api::auth::ROWS_HEADER,
+        axum::http::HeaderValue::from(count),
+    );
+    Ok(response)
 }
 
 /// `GET /api/v1/reference-lists`: uploaded lists, newest first.

@@ -1,6 +1,7 @@
 //! Route handlers. Each parses and validates its parameters first (a bad one is a 400 before
 //! any work), then runs database work on the blocking pool.
 
+mod access;
 mod batches;
 pub(super) mod coverage;
 mod divisions;
@@ -56,10 +57,25 @@ pub(super) fn ledger_routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES)),
         )
         .route("/api/v1/batches/{batch}", get(batches::one))
+        .route("/api/v1/users", get(access::list).post(access::add))
+        .route(
+            "/api/v1/users/{name}",
+            axum::routing::delete(access::revoke),
+        )
+        .route("/api/v1/audit", get(access::audit))
         .route("/api/v1/batches/{batch}/problems", get(batches::problems))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             UPLOAD_LIMIT_BYTES,
         ))
+}
+
+/// Sign-in for the web: the login page, session cookie, who is signed in.
+pub(super) fn auth_routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", axum::routing::post(super::auth::login))
+        .route("/auth/logout", axum::routing::post(super::auth::logout))
+        .route("/auth/me", get(super::auth::me))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4096))
 }
 
 pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
@@ -111,6 +127,10 @@ pub(super) fn routes(state: AppState, web_dir: PathBuf) -> Router<AppState> {
                 ServeFile::new(web_dir.join("county.html")).precompressed_gzip(),
             )
             .route_service(
+                "/login",
+                ServeFile::new(web_dir.join("login.html")).precompressed_gzip(),
+            )
+            .route_service(
                 "/governance",
                 ServeFile::new(web_dir.join("governance.html")).precompressed_gzip(),
             );
@@ -157,18 +177,19 @@ async fn web_missing() -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
 }
 
+/// Liveness for anyone (no sign-in): no figures.
 async fn health(State(state): State<AppState>) -> Json<Value> {
     let data = state.data();
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "data_version": data.data_version,
-        "records": data.records,
     }))
 }
 
 async fn meta(
     State(state): State<AppState>,
+    access: super::auth::Access,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     Params::parse(query.as_deref(), &allowed("/meta"))?;
@@ -186,6 +207,7 @@ async fn meta(
         "levels": levels,
         "months": {"first": data.first_month, "last": data.last_month, "default": data.last_month},
         "data_version": data.data_version,
-        "records": data.records,
+        // The whole database's size: the ministry's figure only.
+        "records": access.scope.is_national().then_some(data.records),
     })))
 }

@@ -1,6 +1,7 @@
 //! Service objects and facilities: filtered, keyset-paginated lists and nearest search.
 
 use crate::analytics::facilities::open_on;
+use crate::api::auth::Access;
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
@@ -8,6 +9,7 @@ use crate::api::AppState;
 use crate::domain::{Facility, Kind};
 use crate::store::ObjectFilter;
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -20,7 +22,7 @@ const MAX_RADIUS_KM: f64 = 500.0;
 pub(super) async fn objects(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/objects"))?;
     let kind = params.kind("kind")?;
     if let Some(kind) = kind.filter(|k| k.is_facility()) {
@@ -71,9 +73,12 @@ pub(super) async fn objects(
     let next_after = (rows.len() == limit)
         .then(|| rows.last().map(|r| r.id))
         .flatten();
-    Ok(Json(
-        json!({"count": rows.len(), "next_after": next_after, "objects": rows}),
-    ))
+    let count = rows.len();
+    Ok((
+        [(crate::api::auth::ROWS_HEADER, count.to_string())],
+        Json(json!({"count": count, "next_after": next_after, "objects": rows})),
+    )
+        .into_response())
 }
 
 fn facility_json(f: &Facility, distance_km: Option<f64>) -> Value {
@@ -159,6 +164,7 @@ pub(super) async fn facilities(
 /// `GET /api/v1/facilities/nearest`: the k nearest facilities to a point (great-circle).
 pub(super) async fn nearest(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/facilities/nearest"))?;
@@ -173,7 +179,13 @@ pub(super) async fn nearest(
     let filter = FacilityFilter::parse(&params)?;
     let found: Vec<Value> = state
         .facilities()
-        .nearest(lon, lat, k, radius, |f| filter.keeps(f))
+        .nearest(lon, lat, k, radius, |f| {
+            // Only facilities in the caller's scope (the route has no division parameter).
+            filter.keeps(f)
+                && (access.scope.is_national()
+                    || f.county_code
+                        .is_some_and(|c| access.covers_raw(c, state.registry())))
+        })
         .iter()
         .map(|n| facility_json(n.facility, Some(n.distance_km)))
         .collect();

@@ -2,6 +2,7 @@
 
 use super::{attachment, CSV, XLSX};
 use crate::analytics::{self, Measure, StatsRequest};
+use crate::api::auth::Access;
 use crate::api::error::ApiError;
 use crate::api::openapi::allowed;
 use crate::api::params::Params;
@@ -76,18 +77,26 @@ pub(crate) fn month_in_data(
     }
 }
 
+/// The figures, with what the caller may not see suppressed (viewers).
 async fn compute(
     state: &AppState,
+    access: &Access,
     request: StatsRequest,
 ) -> Result<analytics::StatsResult, ApiError> {
     let worker = state.clone();
+    let suppress_below = access.suppress_below;
     let result = tokio::task::spawn_blocking(move || {
-        analytics::division_stats(
+        let mut result = analytics::division_stats(
             &worker.snapshot(),
             worker.registry(),
             worker.all_facts(),
             &request,
-        )
+        )?;
+        if let Some(k) = suppress_below {
+            let mask = worker.disclosure(&request.kinds, request.month, request.as_of, k);
+            result.suppress(&mask);
+        }
+        Ok::<_, ApiError>(result)
     })
     .await??;
     Ok(result)
@@ -96,6 +105,7 @@ async fn compute(
 /// `GET /api/v1/stats`: figures per division of a level for a month; `format=csv` for a table.
 pub(super) async fn stats(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/stats"))?;
@@ -107,7 +117,7 @@ pub(super) async fn stats(
         ));
     }
     let request = stats_request(&state, &params)?;
-    let result = compute(&state, request).await?;
+    let result = compute(&state, &access, request).await?;
     if format == "xlsx" {
         let bytes = crate::analytics::report::stats_xlsx(&result)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -127,20 +137,28 @@ fn csv_response(result: &analytics::StatsResult, filename: &str) -> Response {
     // A UTF-8 BOM so that spreadsheet programs on Chinese Windows read the names right.
     let mut out = String::from("\u{feff}code,name,level,count,previous,change,change_pct,entered,exited,population,rate_per_10k\n");
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    // Suppressed figures (viewers) are written as `*`, not blank: blank reads as zero.
+    let shown = |v: Option<String>| v.unwrap_or_else(|| "*".into());
     for r in &result.rows {
+        let change = r.shown_change();
+        let flows = r.shown_flows();
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{}\n",
             r.code,
             r.name.replace(',', " "),
             r.level.id(),
-            r.count,
-            r.previous,
-            r.change,
-            opt(r.change_pct),
-            r.entered,
-            r.exited,
+            shown(r.shown_count().map(|v| v.to_string())),
+            shown(r.shown_previous().map(|v| v.to_string())),
+            shown(change.map(|c| c.0.to_string())),
+            change.map(|c| opt(c.1)).unwrap_or_else(|| "*".into()),
+            shown(flows.map(|f| f.0.to_string())),
+            shown(flows.map(|f| f.1.to_string())),
             r.population.map(|p| p.to_string()).unwrap_or_default(),
-            opt(r.rate_per_10k),
+            if r.hidden.count {
+                "*".into()
+            } else {
+                opt(r.rate_per_10k)
+            },
         ));
     }
     attachment(CSV, filename, out)
@@ -149,6 +167,7 @@ fn csv_response(result: &analytics::StatsResult, filename: &str) -> Response {
 /// `GET /api/v1/stats/top`: the top (or bottom) divisions by a measure.
 pub(super) async fn top(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/stats/top"))?;
@@ -177,7 +196,7 @@ pub(super) async fn top(
         ));
     }
     let request = stats_request(&state, &params)?;
-    let result = compute(&state, request).await?;
+    let result = compute(&state, &access, request).await?;
     let rows = analytics::rank(&result.rows, measure, ascending, n as usize);
     Ok(Json(json!({
         "level": result.level, "parent": result.parent, "kind": result.kind, "month": result.month,
@@ -189,6 +208,7 @@ pub(super) async fn top(
 /// `GET /api/v1/stats/series`: monthly figures of one division (or the country).
 pub(super) async fn series(
     State(state): State<AppState>,
+    access: Access,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let params = Params::parse(query.as_deref(), &allowed("/stats/series"))?;
@@ -220,8 +240,48 @@ pub(super) async fn series(
         .and_then(|c| state.registry().get(c))
         .map(|d| d.name.clone())
         .unwrap_or_else(|| "全国".to_string());
+    let Some(k) = access.suppress_below else {
+        return Ok(Json(json!({
+            "code": code, "name": name, "kinds": kinds, "from": from, "to": to, "months": points,
+        })));
+    };
+    // Viewers: each month's figures through that month's mask over the whole tree, so the
+    // series never shows what the month's table hides.
+    let worker = state.clone();
+    let wanted = kinds.clone();
+    let masks = tokio::task::spawn_blocking(move || {
+        points
+            .into_iter()
+            .map(|p| {
+                let mask = worker.disclosure(&wanted, p.month, None, k);
+                (p, mask)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    let mut suppressed = false;
+    let months: Vec<Value> = masks
+        .iter()
+        .map(|(p, mask)| {
+            let count_hidden = mask.count_hidden(code);
+            let flows_hidden = count_hidden || mask.flows_hidden(code);
+            suppressed |= count_hidden || flows_hidden;
+            let mut v = json!({
+                "month": p.month,
+                "count": (!count_hidden).then_some(p.count),
+                "entered": (!flows_hidden).then_some(p.entered),
+                "exited": (!flows_hidden).then_some(p.exited),
+                "change": (!flows_hidden).then_some(p.change),
+            });
+            if count_hidden || flows_hidden {
+                v["suppressed"] = true.into();
+            }
+            v
+        })
+        .collect();
     Ok(Json(json!({
-        "code": code, "name": name, "kinds": kinds, "from": from, "to": to, "months": points,
+        "code": code, "name": name, "kinds": kinds, "from": from, "to": to, "months": months,
+        "suppressed": suppressed,
     })))
 }
 

@@ -4,10 +4,12 @@
 //! tiles come from the shared LRU tile cache when they can; responses carry a strong ETag and
 //! may be reused for five minutes.
 
+use crate::api::auth::Access;
 use crate::api::error::ApiError;
 use crate::api::params::Params;
 use crate::api::tile_sets::{self, TileSet};
 use crate::api::AppState;
+use crate::domain::Role;
 use crate::tiles::{TileId, TileKey, MAX_ZOOM};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -21,11 +23,18 @@ const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// `GET /tiles/{set}/{z}/{x}/{y}.mvt`: one tile of a computed set or of a served archive.
 pub(super) async fn tile(
     State(state): State<AppState>,
+    access: Access,
     Path((set, z, x, y_mvt)): Path<(String, String, String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(archive) = state.archive(&set).cloned() {
+        // Archives are cut in advance for everyone: exact figures of the whole country.
+        if !access.scope.is_national() || access.role < Role::Caseworker {
+            return Err(ApiError::Forbidden(format!(
+                "tile archive {set:?} holds exact national figures: ministry staff only / 仅限部级经办及以上"
+            )));
+        }
         Params::parse(query.as_deref(), &[])?;
         let tile = tile_id(&z, &x, &y_mvt)?;
         let stored = tokio::task::spawn_blocking(move || archive.get_compressed(tile))
@@ -51,20 +60,29 @@ pub(super) async fn tile(
         });
     }
     let set = known_set(&state, &set)?;
+    if set == TileSet::Coverage && access.role < Role::Caseworker {
+        return Err(ApiError::Forbidden(
+            "coverage cells show where individuals live: caseworkers and above / 权限不足".into(),
+        ));
+    }
     let params = Params::parse(query.as_deref(), set.params())?;
     let tile = tile_id(&z, &x, &y_mvt)?;
     let query = tile_sets::parse(&state, set, &params)?;
+    let audience = tile_sets::Audience {
+        scope: access.scope,
+        suppress_below: access.suppress_below,
+    };
     let key = TileKey {
         set: set.id(),
         z: tile.z,
         x: tile.x,
         y: tile.y,
-        params: query.cache_params(),
+        params: format!("{}|{}", query.cache_params(), audience.key()),
         data_version: state.data().data_version.clone(),
     };
     let worker = state.clone();
     cached_tile(&state, key, move || {
-        tile_sets::render(&worker, &query, tile)
+        tile_sets::render(&worker, &query, audience, tile)
     })
     .await
 }
