@@ -1,5 +1,6 @@
 //! Statistics over a large database: county-level figures for one kind and month, all kinds
-//! per province, and a county's 36-month series — the queries behind the map and dashboard.
+//! per province, a county's 36-month series and viewers' suppression mask — the queries
+//! behind the map and dashboard.
 //!
 //! Builds (once) a database of `SHIKONG_BENCH_RECORDS` synthetic records (default 10,000,000)
 //! under `SHIKONG_BENCH_DATA` (default `target/bench-data`), then times the analytics calls
@@ -8,6 +9,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use shikong::analytics::snapshot::Snapshot;
+use shikong::analytics::suppression::Disclosure;
 use shikong::analytics::{division_stats, monthly_series, StatsRequest};
 use shikong::bootstrap::ensure_database;
 use shikong::config::{Config, FileConfig};
@@ -76,6 +78,12 @@ fn bench_stats(c: &mut Criterion) {
         b.iter(|| {
             black_box(division_stats(&snapshot, &registry, &facts, &province).expect("stats"))
         })
+    });
+    // What viewers may see: the month's small-count mask over the whole division tree
+    // (primary and complementary suppression), from the per-county counts.
+    let per_leaf = snapshot.month_counts(&[Kind::Tekun], month, None);
+    group.bench_function("suppression_mask_whole_tree_one_kind", |b| {
+        b.iter(|| black_box(Disclosure::new(&per_leaf, &registry, 5)))
     });
     // The most populous county of the month, over the 36 months of data.
     let busiest = division_stats(&snapshot, &registry, &facts, &county)

@@ -363,6 +363,19 @@ enum Refusal {
     Throttled,
 }
 
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Invalid => {
+                ApiError::Unauthorized("invalid or revoked token / 令牌无效或已停用".into())
+            }
+            // A minute refills the failure allowance.
+            Refusal::Throttled => ApiError::TooManyRequests(60),
+        }
+        .into_response()
+    }
+}
+
 /// The user a token belongs to, if it is valid and not revoked.
 async fn verify(state: &AppState, presented: &str, client: &str) -> Result<Arc<Access>, Refusal> {
     let auth = state.auth();
@@ -450,13 +463,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             Ok(access) => (*access).clone(),
             Err(refusal) => {
                 write_audit(&state, vec![facts.audit("auth_failed", 401)]).await;
-                return match refusal {
-                    Refusal::Invalid => {
-                        ApiError::Unauthorized("invalid or revoked token / 令牌无效或已停用".into())
-                            .into_response()
-                    }
-                    Refusal::Throttled => ApiError::TooManyRequests(60).into_response(),
-                };
+                return refusal.into_response();
             }
         }
     } else if let Some(access) =
@@ -663,13 +670,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Response 
         }
         Err(refusal) => {
             write_audit(&state, vec![facts.audit("auth_failed", 401)]).await;
-            match refusal {
-                Refusal::Invalid => {
-                    ApiError::Unauthorized("invalid or revoked token / 令牌无效或已停用".into())
-                        .into_response()
-                }
-                Refusal::Throttled => ApiError::TooManyRequests(60).into_response(),
-            }
+            refusal.into_response()
         }
     }
 }
