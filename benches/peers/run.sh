@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# End-to-end comparison with peers (issue 11): point → county assignment and the county×kind×
+# month statistic, shikong against DuckDB spatial, PostGIS and GeoPandas on the same inputs,
+# with per-point / per-county agreement. Writes benches/RESULTS.md.
+#
+#   bash benches/peers/run.sh                          # 1,000,000 points, 3,000,000 records
+#   POINTS=1000000,10000000 bash benches/peers/run.sh  # RECORDS defaults to max(3M, points)
+#
+# Installs its peers itself: PyPI packages pinned in benches/peers/requirements.txt in a venv
+# (PEERS_VENV, default ~/.cache/shikong-peers-venv; reinstalled when the file changes) and
+# Debian postgresql-15-postgis-3, run as a private throw-away cluster in a temp dir on a free
+# port (as the `postgres` OS user; stopped on exit). Other knobs: DATA_DIR (default data),
+# KIND (the kind timed in the statistic, default dibao), REPEATS (runs per fast assignment
+# timing, default 3; PostGIS and GeoPandas run once), PORT (the shikong server, default 18090),
+# SKIP_BUILD=1 (use the release binary as built, no cargo build), KEEP_WORK=1 (keep the temp
+# dir with the inputs, every peer's output and results.jsonl).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/shikong-target}"
+points_list="${POINTS:-1000000}"
+largest="$(tr ',' '\n' <<<"$points_list" | sort -n | tail -1)"
+records="${RECORDS:-$((largest > 3000000 ? largest : 3000000))}"
+data_dir="${DATA_DIR:-data}"
+venv="${PEERS_VENV:-$HOME/.cache/shikong-peers-venv}"
+kind="${KIND:-dibao}"
+repeats="${REPEATS:-3}"
+port="${PORT:-18090}"
+pg_version=15
+pgbin="/usr/lib/postgresql/$pg_version/bin"
+here=benches/peers
+work="$(mktemp -d)"
+pgdir="$(mktemp -d)"
+results="$work/results.jsonl"
+server=""
+
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  if [ -f "$pgdir/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$pgdir"
+  if [ -n "${KEEP_WORK:-}" ]; then echo "inputs, outputs and results kept in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- 1. The peers ---------------------------------------------------------------------------
+if [ ! -x "$pgbin/initdb" ] || [ ! -e "/usr/lib/postgresql/$pg_version/lib/postgis-3.so" ]; then
+  echo "== installing PostgreSQL $pg_version + PostGIS 3 (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    "postgresql-$pg_version" "postgresql-$pg_version-postgis-3" >/dev/null
+fi
+if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt" 2>/dev/null; then
+  echo "== creating the peers' Python environment in $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
+  cp "$here/requirements.txt" "$venv/requirements.txt"
+fi
+py="$venv/bin/python"
+
+echo "== starting a private PostgreSQL cluster"
+pg_port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+chown postgres:postgres "$pgdir"
+runuser -u postgres -- "$pgbin/initdb" -D "$pgdir/data" -U postgres -A trust -E UTF8 \
+  --no-locale >/dev/null
+# A throw-away benchmark cluster: durability off, memory for 2 cores / 24 GiB.
+cat >>"$pgdir/data/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $pg_port
+unix_socket_directories = '$pgdir'
+shared_buffers = 4GB
+work_mem = 256MB
+maintenance_work_mem = 2GB
+effective_cache_size = 16GB
+max_wal_size = 16GB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_worker_processes = 8
+max_parallel_workers = 2
+max_parallel_maintenance_workers = 2
+CONF
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w start >/dev/null
+export PGHOST="$pgdir" PGPORT="$pg_port" PGUSER=postgres
+
+# --- 2. Data --------------------------------------------------------------------------------
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --locked --quiet
+# A private copy: every figure of the run comes from one binary, whatever rebuilds meanwhile.
+cp "$CARGO_TARGET_DIR/release/shikong" "$work/shikong"
+bin="$work/shikong"
+shikong_version="$("$bin" --version) ($(git describe --always --dirty 2>/dev/null || echo "?"))"
+echo "== shikong database: $records records in $data_dir"
+"$bin" --data-dir "$data_dir" init --records "$records" >/dev/null
+echo "== writing the peers' inputs"
+"$py" "$here/prepare.py" --db "$data_dir/shikong.duckdb" --out "$work" --points "$points_list" \
+  --results "$results"
+
+# --- 3. Point → county assignment -----------------------------------------------------------
+for n in $(tr ',' '\n' <<<"$points_list" | sort -n | uniq); do
+  echo "== point → county, $n points"
+  common=(--work "$work" --points "$n" --results "$results")
+  for threads in 1 all; do
+    "$py" "$here/assign_peers.py" shikong "${common[@]}" --repeats "$repeats" --bin "$bin" \
+      --data-dir "$data_dir" --threads "$threads"
+  done
+  "$py" "$here/assign_peers.py" duckdb "${common[@]}" --repeats "$repeats" --threads "1,$(nproc)"
+  "$py" "$here/assign_peers.py" postgis "${common[@]}" --workers "0,$(nproc)"
+  "$py" "$here/assign_peers.py" geopandas "${common[@]}"
+  "$py" "$here/agree.py" "${common[@]}"
+done
+
+# --- 4. County × kind × month ---------------------------------------------------------------
+echo "== county × kind × month, kind $kind, the data's last month"
+agg=(--work "$work" --results "$results" --kind "$kind")
+"$py" "$here/aggregate.py" duckdb "${agg[@]}" --db "$data_dir/shikong.duckdb" \
+  --threads "1,$(nproc)"
+"$py" "$here/aggregate.py" postgis "${agg[@]}" --workers "0,$(nproc)"
+start_server() {
+  "$bin" --data-dir "$data_dir" serve --records "$records" --port "$port" >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 1500); do
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "the shikong server did not start"; cat "$work/server.log"; exit 1
+}
+stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+start_server
+token_file="$data_dir/admin.token"
+if [ ! -s "$token_file" ]; then
+  # Users exist but the first administrator's token file is gone: a token of our own.
+  stop_server
+  "$bin" --data-dir "$data_dir" user add "peers-bench-$(date +%s)" --scope 000000 --role admin \
+    | tail -1 >"$work/token"
+  token_file="$work/token"
+  start_server
+fi
+"$py" "$here/aggregate.py" api "${agg[@]}" --repeats 20 --url "http://127.0.0.1:$port" \
+  --token-file "$token_file" --server-pid "$server"
+stop_server
+"$py" "$here/aggregate.py" compare "${agg[@]}"
+
+# --- 5. The report --------------------------------------------------------------------------
+"$py" "$here/report.py" --results "$results" --out benches/RESULTS.md \
+  --shikong-version "$shikong_version" \
+  --command "POINTS=$points_list RECORDS=$records bash benches/peers/run.sh" \
+  --load-at-start "$load_at_start"
+echo "== wrote benches/RESULTS.md"
