@@ -282,7 +282,7 @@ w("- **shikong**: `shikong assign`'s own timing of the assignment (its CSV read,
   + ("The H3 binning it also does is timed apart (noted under each table). "
      if any(r.get("h3_s") for r in assign) else
      "The timed part also computes each point's H3 cell (resolution 9), which no peer does. ")
-  + "Median of the runs (up to REPEATS, default 3, fewer once a minute is spent).")
+  + "Median of the runs (up to REPEATS, default 5, fewer once a minute is spent).")
 w("- **DuckDB spatial**: `CREATE TABLE pairs AS SELECT p.id, c.code FROM points p JOIN counties c "
   "ON ST_Contains(c.geom, p.geom)` on in-memory tables (the load column: creating them from "
   "Parquet); `SET threads` 1 and all cores; DuckDB builds its join's R-tree inside the timed "

@@ -11,7 +11,7 @@
 # Debian postgresql-15-postgis-3, run as a private throw-away cluster in a temp dir on a free
 # port (as the `postgres` OS user; stopped on exit). Other knobs: DATA_DIR (default data),
 # KIND (the kind timed in the statistic, default dibao), REPEATS (runs per fast assignment
-# timing, default 3; PostGIS and GeoPandas run once), PORT (the shikong server, default 18090),
+# timing, default 5, fewer once a minute is spent; PostGIS and GeoPandas run once), PORT (the shikong server, default 18090),
 # SKIP_BUILD=1 (use the release binary as built, no cargo build), KEEP_WORK=1 (keep the temp
 # dir with the inputs, every peer's output and results.jsonl).
 set -euo pipefail
@@ -24,7 +24,7 @@ records="${RECORDS:-$((largest > 3000000 ? largest : 3000000))}"
 data_dir="${DATA_DIR:-data}"
 venv="${PEERS_VENV:-$HOME/.cache/shikong-peers-venv}"
 kind="${KIND:-dibao}"
-repeats="${REPEATS:-3}"
+repeats="${REPEATS:-5}"
 port="${PORT:-18090}"
 pg_version=15
 pgbin="/usr/lib/postgresql/$pg_version/bin"
