@@ -7,11 +7,10 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{get_as, post_as, request_as, As, Server};
+use common::{decode_mvt as decode, get_as, post_as, request_as, tile_of, As, Server};
 use serde_json::{json, Value};
 use shikong::domain::identity::make_id_number;
 use std::collections::{BTreeMap, HashSet};
-use std::process::Command;
 
 const RECORDS: u64 = 40_000;
 
@@ -65,41 +64,6 @@ fn covers(tree: &BTreeMap<String, Option<String>>, scope: &str, code: &str) -> b
         cursor = tree.get(&c).cloned().flatten();
     }
     false
-}
-
-/// Decodes an MVT tile with the independent PyPI decoder (as tests/tiles.rs does).
-fn decode(dir: &std::path::Path, bytes: &[u8]) -> Value {
-    const DECODE: &str = r#"
-import json, sys
-import mapbox_vector_tile
-with open(sys.argv[1], "rb") as f:
-    print(json.dumps(mapbox_vector_tile.decode(f.read())))
-"#;
-    let path = dir.join("tile.mvt");
-    std::fs::write(&path, bytes).unwrap();
-    let python = std::env::var("SHIKONG_PYTHON").unwrap_or_else(|_| "python3".into());
-    let output = Command::new(python)
-        .args(["-c", DECODE])
-        .arg(&path)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// The z/x/y tile holding lon/lat.
-fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
-    let n = f64::from(1u32 << z);
-    let phi = lat.to_radians();
-    (
-        ((lon + 180.0) / 360.0 * n).floor() as u32,
-        ((1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
-            as u32,
-    )
 }
 
 struct Who {

@@ -4,40 +4,10 @@
 
 mod common;
 
-use common::{get, get_bytes, get_json, Server};
+use common::{decode_mvt as decode, get, get_bytes, get_json, python, tile_of, Server};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::Command;
-
-/// Decodes an MVT file to JSON: layer → features with id, properties and GeoJSON geometry in
-/// tile coordinates (y down, as encoded).
-const DECODE: &str = r#"
-import json, sys
-import mapbox_vector_tile
-with open(sys.argv[1], "rb") as f:
-    tile = mapbox_vector_tile.decode(f.read(), default_options={"y_coord_down": True})
-print(json.dumps(tile))
-"#;
-
-fn python() -> String {
-    std::env::var("SHIKONG_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
-
-fn decode(dir: &std::path::Path, bytes: &[u8]) -> Value {
-    let path = dir.join("tile.mvt");
-    std::fs::write(&path, bytes).unwrap();
-    let output = Command::new(python())
-        .args(["-c", DECODE])
-        .arg(&path)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "decoder failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("decoder JSON")
-}
 
 /// Every ring of a Polygon or MultiPolygon geometry.
 fn rings(geometry: &Value) -> Vec<&Vec<Value>> {
@@ -304,17 +274,6 @@ fn facility_tiles_hold_the_open_facilities() {
             "{path}: {body}"
         );
     }
-}
-
-/// The tile z/x/y holding lon/lat.
-fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
-    let n = f64::from(1u32 << z);
-    let phi = lat.to_radians();
-    (
-        ((lon + 180.0) / 360.0 * n).floor() as u32,
-        ((1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
-            as u32,
-    )
 }
 
 #[test]

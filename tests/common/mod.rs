@@ -294,3 +294,45 @@ pub fn post_form_file(url: &str, file_name: &str, bytes: &[u8]) -> (u16, String)
         &body,
     )
 }
+
+/// The Python with the tests' reference packages (`SHIKONG_PYTHON`, else `python3`).
+pub fn python() -> String {
+    std::env::var("SHIKONG_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// Decodes an MVT tile with the independent PyPI decoder (`mapbox-vector-tile`) to JSON:
+/// layer → features with id, properties and GeoJSON geometry in tile coordinates (y down, as
+/// encoded). `dir` holds the temporary tile file.
+pub fn decode_mvt(dir: &Path, bytes: &[u8]) -> serde_json::Value {
+    const DECODE: &str = r#"
+import json, sys
+import mapbox_vector_tile
+with open(sys.argv[1], "rb") as f:
+    tile = mapbox_vector_tile.decode(f.read(), default_options={"y_coord_down": True})
+print(json.dumps(tile))
+"#;
+    let path = dir.join("tile.mvt");
+    std::fs::write(&path, bytes).unwrap();
+    let output = Command::new(python())
+        .args(["-c", DECODE])
+        .arg(&path)
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "decoder failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("decoder JSON")
+}
+
+/// The z/x/y web-map tile holding lon/lat.
+pub fn tile_of(z: u32, lon: f64, lat: f64) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let phi = lat.to_radians();
+    (
+        ((lon + 180.0) / 360.0 * n).floor() as u32,
+        ((1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
+            as u32,
+    )
+}
