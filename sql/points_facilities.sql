@@ -1,2 +1,2 @@
--- Points of every facility, for re-assignment.
-SELECT id, lon, lat FROM facilities ORDER BY id
+-- Points of every facility, for re-assignment (storage order, as for service objects).
+SELECT id, lon, lat FROM facilities

@@ -1,2 +1,3 @@
--- Points of every service object, for re-assignment.
-SELECT id, lon, lat FROM service_objects ORDER BY id
+-- Points of every service object, for re-assignment (storage order: ids come in runs, so
+-- each chunk applied covers few row groups).
+SELECT id, lon, lat FROM service_objects

@@ -25,7 +25,7 @@ pub const SYNTHETIC_BATCH: u64 = 1;
 pub fn ensure_database(config: &Config) -> Result<Store> {
     let path = config.database_path();
     if path.exists() {
-        let store = Store::open(&path)?;
+        let store = config.open_store(&path)?;
         let wanted = [
             ("initialized", "1".to_string()),
             ("schema_version", SCHEMA_VERSION.to_string()),
@@ -63,7 +63,7 @@ pub fn ensure_database(config: &Config) -> Result<Store> {
         drop(store);
     }
     build_database(config, &path)?;
-    Ok(Store::open(&path)?)
+    Ok(config.open_store(&path)?)
 }
 
 /// Builds the database at `path` from scratch.
@@ -80,7 +80,7 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
     let rows = division_rows(&boundaries);
     step.finish_with_message(format!("边界 boundaries: {} divisions", rows.len()));
 
-    let store = Store::open(&building)?;
+    let store = config.open_store(&building)?;
     store.write_kinds()?;
     store.write_divisions(&boundaries.registry, &rows)?;
     store.write_code_changes(&datasets::code_changes().map_err(anyhow::Error::msg)?)?;

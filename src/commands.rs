@@ -67,7 +67,7 @@ pub fn serve(config: &Config) -> Result<()> {
     // than on the first request at each zoom (≈0.5 s each).
     let warm = state.clone();
     std::thread::spawn(move || {
-        for z in 0..=tiles::division::PRESIMPLIFY_MAX_ZOOM {
+        for z in 0..=tiles::division::PRESIMPLIFY_MAX_ZOOM + 1 {
             warm.geometries_for_zoom(z);
         }
         tracing::debug!("boundaries simplified for every zoom band");
@@ -90,7 +90,9 @@ fn existing_store(config: &Config) -> Result<Store> {
             path.display()
         );
     }
-    Store::open(&path).with_context(|| format!("opening {}", path.display()))
+    config
+        .open_store(&path)
+        .with_context(|| format!("opening {}", path.display()))
 }
 
 /// `shikong user add`: a new user; prints its token once.
@@ -305,41 +307,97 @@ pub fn init(config: &Config, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// Points assigned at a time by `assign`: enough to keep every core busy, little enough
+/// that memory stays flat however large the file or table (≈50 MB per chunk).
+const ASSIGN_CHUNK: usize = 1 << 20;
+
 /// `shikong assign --input FILE --output FILE`: assigns the points of a CSV file
 /// (header with `lon` and `lat` columns, any others passed through) to counties.
-/// Every row is validated first; a bad row is reported with its line and nothing is written.
+/// Every row is validated; a bad row is reported with its line and nothing is written. The
+/// file streams through in chunks into `OUTPUT.partial`, renamed to OUTPUT once all is well.
 pub fn assign_file(config: &Config, input: &Path, output: &Path) -> Result<()> {
-    let (header, rows, points) = read_points(input)?;
+    let mut reader = PointReader::open(input)?;
     let index = assignment_index(config)?;
-    // Timed apart: the county is the assignment; the H3 cell is binning for storage.
-    let started = Instant::now();
-    let counties = index.locate_all(&points);
-    let elapsed = started.elapsed();
-    let started = Instant::now();
-    let cells = crate::spatial::assign::h3_cells(&points);
-    let h3_elapsed = started.elapsed();
-    let mut out = BufWriter::new(
-        std::fs::File::create(output).with_context(|| format!("creating {}", output.display()))?,
-    );
-    writeln!(out, "{header},county_code,h3")?;
-    let mut unassigned = 0usize;
-    for ((row, county), cell) in rows.iter().zip(&counties).zip(&cells) {
-        unassigned += usize::from(county.is_none());
-        let county = county.map(|c| c.to_string()).unwrap_or_default();
-        let cell = cell.map(|c| c.to_string()).unwrap_or_default();
-        writeln!(out, "{row},{county},{cell}")?;
-    }
-    out.flush()?;
+    let partial = output.with_file_name(format!(
+        "{}.partial",
+        output
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("assigned")
+    ));
+    let written = write_assigned(&mut reader, &index, &partial);
+    let totals = match written {
+        Ok(totals) if reader.problems.is_empty() => totals,
+        other => {
+            let _ = std::fs::remove_file(&partial);
+            other?;
+            let shown: Vec<_> = reader.problems.iter().take(20).cloned().collect();
+            bail!(
+                "{} bad rows, nothing written:\n{}",
+                reader.problem_count,
+                shown.join("\n")
+            );
+        }
+    };
+    std::fs::rename(&partial, output)
+        .with_context(|| format!("renaming {} to {}", partial.display(), output.display()))?;
+    let rate = |secs: f64| totals.points as f64 / secs.max(1e-9) / 1e6;
     eprintln!(
         "assigned {} points in {:.3} s ({:.1} M points/s), {} unassigned; H3 cells in {:.3} s ({:.1} M points/s)",
-        points.len(),
-        elapsed.as_secs_f64(),
-        points.len() as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6,
-        unassigned,
-        h3_elapsed.as_secs_f64(),
-        points.len() as f64 / h3_elapsed.as_secs_f64().max(1e-9) / 1e6,
+        totals.points,
+        totals.county_secs,
+        rate(totals.county_secs),
+        totals.unassigned,
+        totals.h3_secs,
+        rate(totals.h3_secs),
     );
     Ok(())
+}
+
+/// What [`write_assigned`] did, for its report.
+#[derive(Default)]
+struct AssignTotals {
+    points: usize,
+    unassigned: usize,
+    /// Seconds in the county assignment proper and in the H3 binning (timed apart: the peers
+    /// compare the first; the second is storage indexing).
+    county_secs: f64,
+    h3_secs: f64,
+}
+
+/// Assigns chunk after chunk of `reader` into `path`; once a bad row is seen it only goes on
+/// validating (the file is thrown away, the report lists every bad row).
+fn write_assigned(
+    reader: &mut PointReader,
+    index: &CountyIndex,
+    path: &Path,
+) -> Result<AssignTotals> {
+    let mut out = BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    writeln!(out, "{},county_code,h3", reader.header)?;
+    let mut totals = AssignTotals::default();
+    let (mut rows, mut points) = (Vec::new(), Vec::new());
+    while reader.next_chunk(&mut rows, &mut points)? {
+        if !reader.problems.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let counties = index.locate_all(&points);
+        totals.county_secs += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let cells = crate::spatial::assign::h3_cells(&points);
+        totals.h3_secs += started.elapsed().as_secs_f64();
+        for ((row, county), cell) in rows.iter().zip(&counties).zip(&cells) {
+            totals.unassigned += usize::from(county.is_none());
+            let county = county.map(|c| c.to_string()).unwrap_or_default();
+            let cell = cell.map(|c| c.to_string()).unwrap_or_default();
+            writeln!(out, "{row},{county},{cell}")?;
+        }
+        totals.points += points.len();
+    }
+    out.flush()?;
+    Ok(totals)
 }
 
 /// The index from the database when there is one, else from the embedded boundaries
@@ -347,7 +405,7 @@ pub fn assign_file(config: &Config, input: &Path, output: &Path) -> Result<()> {
 fn assignment_index(config: &Config) -> Result<CountyIndex> {
     let path = config.database_path();
     if path.exists() {
-        return bootstrap::county_index(&Store::open(&path)?);
+        return bootstrap::county_index(&config.open_store(&path)?);
     }
     let boundaries = crate::datasets::load_embedded()?;
     Ok(CountyIndex::build(bootstrap::leaf_geometries(
@@ -357,13 +415,13 @@ fn assignment_index(config: &Config) -> Result<CountyIndex> {
 }
 
 /// `shikong assign` without input: re-assigns every stored record (after a boundary change).
+/// The database as it is: re-assigning never rebuilds it, whatever `--records` says.
 pub fn assign_stored(config: &Config) -> Result<()> {
-    let store = bootstrap::ensure_database(config)?;
+    let store = existing_store(config)?;
     let index = bootstrap::county_index(&store)?;
-    let conn = store.connection()?;
     for table in ["service_objects", "facilities"] {
         let started = Instant::now();
-        let updated = reassign_table(&conn, &index, table)?;
+        let updated = reassign_table(&store, &index, table, ASSIGN_CHUNK)?;
         eprintln!(
             "{table}: re-assigned {updated} rows in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -372,7 +430,10 @@ pub fn assign_stored(config: &Config) -> Result<()> {
     Ok(())
 }
 
-fn reassign_table(conn: &duckdb::Connection, index: &CountyIndex, table: &str) -> Result<u64> {
+/// Re-assigns every row of `table` in one transaction (all or nothing), streaming: rows are
+/// read in chunks of `chunk` ([`ASSIGN_CHUNK`]), assigned in parallel and applied chunk by
+/// chunk, so memory stays flat however many rows there are.
+fn reassign_table(store: &Store, index: &CountyIndex, table: &str, chunk: usize) -> Result<u64> {
     // Table names come from the fixed list above, never from input.
     let select = match table {
         "service_objects" => include_str!("../sql/points_service_objects.sql"),
@@ -382,62 +443,151 @@ fn reassign_table(conn: &duckdb::Connection, index: &CountyIndex, table: &str) -
         "service_objects" => include_str!("../sql/reassign_service_objects.sql"),
         _ => include_str!("../sql/reassign_facilities.sql"),
     };
-    let mut stmt = conn.prepare(select)?;
-    let rows: Vec<(u64, f64, f64)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<_, _>>()?;
-    let points: Vec<(f64, f64)> = rows.iter().map(|&(_, lon, lat)| (lon, lat)).collect();
-    let assignments = index.assign_all(&points);
-    conn.execute_batch("BEGIN; CREATE OR REPLACE TEMP TABLE reassigned (id UBIGINT, county_code INTEGER, h3 UBIGINT);")?;
-    {
-        let mut appender = conn.appender("reassigned")?;
-        for ((id, _, _), a) in rows.iter().zip(&assignments) {
-            appender.append_row(duckdb::params![
-                id,
-                a.county.map(|c| c.get()),
-                a.cell.map(u64::from)
-            ])?;
+    // One connection reads, the other writes inside the transaction (a DuckDB connection
+    // streams one result at a time).
+    let reader = store.connection()?;
+    let writer = store.connection()?;
+    writer.execute_batch(
+        "BEGIN; CREATE OR REPLACE TEMP TABLE reassigned (id UBIGINT, county_code INTEGER, h3 UBIGINT);",
+    )?;
+    let apply = |ids: &[u64], points: &[(f64, f64)]| -> Result<()> {
+        let assignments = index.assign_all(points);
+        {
+            let mut appender = writer.appender("reassigned")?;
+            for (id, a) in ids.iter().zip(&assignments) {
+                appender.append_row(duckdb::params![
+                    id,
+                    a.county.map(|c| c.get()),
+                    a.cell.map(u64::from)
+                ])?;
+            }
+            appender.flush()?;
         }
-        appender.flush()?;
+        // The chunk's id range lets DuckDB skip the row groups outside it.
+        let (lo, hi) = ids
+            .iter()
+            .fold((u64::MAX, 0), |(lo, hi), &id| (lo.min(id), hi.max(id)));
+        writer.execute(update, duckdb::params![lo, hi])?;
+        writer.execute_batch("DELETE FROM reassigned")?;
+        Ok(())
+    };
+    let streamed = (|| -> Result<u64> {
+        let mut stmt = reader.prepare(select)?;
+        let mut rows = stmt.query([])?;
+        let (mut ids, mut points) = (Vec::new(), Vec::new());
+        let mut total = 0u64;
+        while let Some(row) = rows.next()? {
+            ids.push(row.get::<_, u64>(0)?);
+            points.push((row.get(1)?, row.get(2)?));
+            if ids.len() == chunk {
+                apply(&ids, &points)?;
+                total += ids.len() as u64;
+                ids.clear();
+                points.clear();
+            }
+        }
+        if !ids.is_empty() {
+            apply(&ids, &points)?;
+            total += ids.len() as u64;
+        }
+        Ok(total)
+    })();
+    match streamed {
+        Ok(total) => {
+            writer.execute_batch("DROP TABLE reassigned; COMMIT")?;
+            Ok(total)
+        }
+        Err(e) => {
+            let _ = writer.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
-    conn.execute_batch(update)?;
-    conn.execute_batch("COMMIT")?;
-    Ok(rows.len() as u64)
 }
 
-type PointRows = (String, Vec<String>, Vec<(f64, f64)>);
+/// A points CSV read in chunks: the header names `lon` and `lat` (any other columns pass
+/// through); each row is checked as it is read and bad ones are kept as problems with their
+/// line number.
+struct PointReader {
+    lines: std::io::Lines<BufReader<std::fs::File>>,
+    header: String,
+    columns: usize,
+    lon_at: usize,
+    lat_at: usize,
+    line_no: usize,
+    /// The first problems (for the report) and how many there are.
+    problems: Vec<String>,
+    problem_count: usize,
+}
 
-fn read_points(input: &Path) -> Result<PointRows> {
-    let file =
-        std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
-    let mut lines = BufReader::new(file).lines();
-    let header = lines
-        .next()
-        .context("empty input: expected a header with lon,lat")??;
-    let header = header.trim_start_matches('\u{feff}').trim_end().to_string();
-    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-    let position = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
-    let (Some(lon_at), Some(lat_at)) = (position("lon"), position("lat")) else {
-        bail!("line 1: header must name lon and lat columns, got {header:?}");
-    };
-    let mut rows = Vec::new();
-    let mut points = Vec::new();
-    let mut problems = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let line_no = i + 2;
-        let line = line.with_context(|| format!("line {line_no}: not valid UTF-8 text"))?;
-        let line = line.trim_end().to_string();
-        if line.is_empty() {
-            continue;
+impl PointReader {
+    /// Problems kept for the report; the rest are counted.
+    const SHOWN: usize = 20;
+
+    fn open(input: &Path) -> Result<PointReader> {
+        let file =
+            std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?;
+        let mut lines = BufReader::new(file).lines();
+        let header = lines
+            .next()
+            .context("empty input: expected a header with lon,lat")??;
+        let header = header.trim_start_matches('\u{feff}').trim_end().to_string();
+        let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+        let position = |name: &str| columns.iter().position(|c| c.eq_ignore_ascii_case(name));
+        let (Some(lon_at), Some(lat_at)) = (position("lon"), position("lat")) else {
+            bail!("line 1: header must name lon and lat columns, got {header:?}");
+        };
+        Ok(PointReader {
+            columns: columns.len(),
+            lines,
+            header,
+            lon_at,
+            lat_at,
+            line_no: 1,
+            problems: Vec::new(),
+            problem_count: 0,
+        })
+    }
+
+    /// Refills `rows` and `points` with up to [`ASSIGN_CHUNK`] good rows; `false` at the end.
+    fn next_chunk(&mut self, rows: &mut Vec<String>, points: &mut Vec<(f64, f64)>) -> Result<bool> {
+        rows.clear();
+        points.clear();
+        let mut read_any = false;
+        while rows.len() < ASSIGN_CHUNK {
+            let Some(line) = self.lines.next() else { break };
+            read_any = true;
+            self.line_no += 1;
+            let line_no = self.line_no;
+            let line = line.with_context(|| format!("line {line_no}: not valid UTF-8 text"))?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                continue;
+            }
+            match self.parse(line) {
+                Ok(point) => {
+                    points.push(point);
+                    rows.push(line.to_string());
+                }
+                Err(problem) => {
+                    self.problem_count += 1;
+                    if self.problems.len() < Self::SHOWN {
+                        self.problems.push(problem);
+                    }
+                }
+            }
         }
+        Ok(read_any)
+    }
+
+    fn parse(&self, line: &str) -> Result<(f64, f64), String> {
+        let line_no = self.line_no;
         let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != columns.len() {
-            problems.push(format!(
+        if fields.len() != self.columns {
+            return Err(format!(
                 "line {line_no}: expected {} fields, got {}",
-                columns.len(),
+                self.columns,
                 fields.len()
             ));
-            continue;
         }
         let parse = |at: usize, name: &str, range: std::ops::RangeInclusive<f64>| {
             fields[at]
@@ -452,26 +602,11 @@ fn read_points(input: &Path) -> Result<PointRows> {
                     )
                 })
         };
-        match (
-            parse(lon_at, "lon", -180.0..=180.0),
-            parse(lat_at, "lat", -90.0..=90.0),
-        ) {
-            (Ok(lon), Ok(lat)) => {
-                points.push((lon, lat));
-                rows.push(line);
-            }
-            (Err(e), _) | (_, Err(e)) => problems.push(e),
-        }
+        Ok((
+            parse(self.lon_at, "lon", -180.0..=180.0)?,
+            parse(self.lat_at, "lat", -90.0..=90.0)?,
+        ))
     }
-    if !problems.is_empty() {
-        let shown: Vec<_> = problems.iter().take(20).cloned().collect();
-        bail!(
-            "{} bad rows, nothing written:\n{}",
-            problems.len(),
-            shown.join("\n")
-        );
-    }
-    Ok((header, rows, points))
 }
 
 /// `shikong ingest FILE`: validates a file and lands it as one batch, or nothing; writes the
@@ -678,4 +813,54 @@ pub fn import_stats(config: &Config, dir: &Path, source: &str) -> Result<()> {
     let summary = crate::scaleout::import_stats(&store, dir, source)?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FileConfig;
+
+    type Assigned = Vec<(u64, Option<i32>, Option<u64>)>;
+
+    fn assigned(store: &Store, table: &str) -> Assigned {
+        let conn = store.connection().unwrap();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT id, county_code, h3 FROM {table} ORDER BY id"
+            ))
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn reassigning_in_chunks_restores_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::resolve(
+            None,
+            FileConfig {
+                data_dir: Some(dir.path().to_path_buf()),
+                records: Some(20_000),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let store = bootstrap::ensure_database(&config).unwrap();
+        let index = bootstrap::county_index(&store).unwrap();
+        for table in ["service_objects", "facilities"] {
+            let before = assigned(&store, table);
+            assert!(before.iter().filter(|r| r.1.is_some()).count() > before.len() / 2);
+            store
+                .connection()
+                .unwrap()
+                .execute_batch(&format!("UPDATE {table} SET county_code = NULL, h3 = NULL"))
+                .unwrap();
+            // Chunks far smaller than the table: many chunks, the last one partial.
+            let n = reassign_table(&store, &index, table, 997).unwrap();
+            assert_eq!(n, before.len() as u64, "{table}");
+            assert_eq!(assigned(&store, table), before, "{table}");
+        }
+    }
 }

@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub rate_limit_per_minute: Option<u32>,
     /// Mark the session cookie Secure (when served over HTTPS).
     pub secure_cookie: Option<bool>,
+    /// DuckDB's working memory, MiB (beyond it sorts, joins and aggregates spill to disk).
+    pub db_memory_mb: Option<u64>,
 }
 
 /// Resolved settings.
@@ -60,7 +62,14 @@ pub struct Config {
     pub tile_cache_mb: u64,
     /// Sign-in, public view, suppression and rate limits.
     pub auth: crate::api::auth::AuthOptions,
+    /// DuckDB's working memory, MiB (beyond it sorts, joins and aggregates spill to disk).
+    pub db_memory_mb: u64,
 }
+
+/// DuckDB's working memory unless configured: bounded, so that the process stays within a
+/// few GiB at 10⁸ records (DuckDB's own default is 80% of the machine's memory, on top of
+/// the server's in-memory columns).
+pub const DEFAULT_DB_MEMORY_MB: u64 = 2048;
 
 /// Default port.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -114,6 +123,15 @@ impl Config {
                 "tile_cache_mb must be at most 1048576, got {tile_cache_mb}"
             )));
         }
+        let db_memory_mb = overrides
+            .db_memory_mb
+            .or(from_file.db_memory_mb)
+            .unwrap_or(DEFAULT_DB_MEMORY_MB);
+        if !(64..=1 << 24).contains(&db_memory_mb) {
+            return Err(ConfigError::Invalid(format!(
+                "db_memory_mb must be 64..=16777216, got {db_memory_mb}"
+            )));
+        }
         let defaults = crate::api::auth::AuthOptions::default();
         let suppress_k = overrides
             .suppress_k
@@ -141,6 +159,7 @@ impl Config {
         };
         Ok(Config {
             auth,
+            db_memory_mb,
             pmtiles: overrides.pmtiles.or(from_file.pmtiles).unwrap_or_default(),
             tile_cache_mb,
             bind: overrides
@@ -166,6 +185,11 @@ impl Config {
     /// The database file.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("shikong.duckdb")
+    }
+
+    /// Opens the database file at `path` with the configured memory limit.
+    pub fn open_store(&self, path: &Path) -> Result<crate::store::Store, crate::store::StoreError> {
+        crate::store::Store::open_with_memory(path, Some(self.db_memory_mb))
     }
 
     /// Where the first administrator's token is written (owner-only) when the database has

@@ -18,6 +18,9 @@ struct Cli {
     /// File with the HMAC key for person identifiers [default: DATA_DIR/hmac.key, created if missing].
     #[arg(long, global = true, env = "SHIKONG_HMAC_KEY_FILE")]
     hmac_key_file: Option<PathBuf>,
+    /// DuckDB's working memory in MiB; beyond it sorts, joins and aggregates spill to disk [default: 2048].
+    #[arg(long, global = true, env = "SHIKONG_DB_MEMORY_MB")]
+    db_memory_mb: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -277,6 +280,7 @@ fn main() -> anyhow::Result<()> {
     let mut overrides = FileConfig {
         data_dir: cli.data_dir,
         hmac_key_file: cli.hmac_key_file,
+        db_memory_mb: cli.db_memory_mb,
         ..Default::default()
     };
     let data = match &cli.command {

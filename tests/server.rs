@@ -848,6 +848,10 @@ fn assign_reports_bad_rows_with_line_numbers_and_writes_nothing() {
         );
     }
     assert!(!output.exists(), "nothing written on a bad batch");
+    assert!(
+        !dir.path().join("out.csv.partial").exists(),
+        "the partial output is removed"
+    );
 
     std::fs::write(
         &input,

@@ -27,6 +27,18 @@ struct Columns {
     cell: Vec<u64>,
 }
 
+impl Columns {
+    fn with_capacity(n: u64) -> Columns {
+        let n = usize::try_from(n).unwrap_or(0);
+        Columns {
+            leaf: Vec::with_capacity(n),
+            from: Vec::with_capacity(n),
+            to: Vec::with_capacity(n),
+            cell: Vec::with_capacity(n),
+        }
+    }
+}
+
 /// Every record's kind, leaf and interval.
 pub struct Snapshot {
     leaves: Vec<DivisionCode>,
@@ -47,8 +59,14 @@ impl Snapshot {
         let mut leaf_index: HashMap<u32, u16> = HashMap::new();
         let mut by_kind: HashMap<Kind, Columns> = HashMap::new();
         let mut records = 0u64;
+        // Sized up front: growing by doubling would briefly hold a column twice, and at 10⁸
+        // records the columns are ~1.8 GB.
+        let mut counts: HashMap<Kind, u64> = HashMap::new();
+        for (kind, n) in store.record_counts()? {
+            *counts.entry(kind).or_default() += n;
+        }
         for kind in Kind::ALL {
-            let mut columns = Columns::default();
+            let mut columns = Columns::with_capacity(counts.get(&kind).copied().unwrap_or(0));
             store.for_each_interval(kind, |county, from, to, cell| {
                 let leaf = match county.and_then(|c| DivisionCode::new(c).ok()) {
                     None => u16::MAX,

@@ -198,7 +198,16 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database file and applies the schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_memory(path, None)
+    }
+
+    /// [`Store::open`] with DuckDB's working memory limited to `memory_mb` MiB (DuckDB's
+    /// default when `None`: 80% of the machine's memory).
+    pub fn open_with_memory(path: &Path, memory_mb: Option<u64>) -> Result<Store, StoreError> {
         let conn = Connection::open(path).map_err(|e| StoreError::open(path, e))?;
+        if let Some(mb) = memory_mb {
+            conn.execute_batch(&format!("SET memory_limit = '{mb}MiB'"))?;
+        }
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             path: path.to_path_buf(),
