@@ -8,6 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use shikong::datasets;
 use shikong::domain::DivisionCode;
 use shikong::store::DivisionFacts;
+use shikong::tiles::division::LevelBoxes;
 use shikong::tiles::{division_tile, DivisionSource, TileId};
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -33,10 +34,14 @@ fn bench_tiles(c: &mut Criterion) {
         .iter()
         .map(|r| (r.code, f64::from(r.code.get() % 1000)))
         .collect();
+    // As the server keeps them: projected to world Web-Mercator once (full boundaries, as
+    // drawn beyond z9; lower zooms draw pre-simplified ones).
+    let world = shikong::tiles::division::world_boundaries(&boundaries.geometries);
+    let levels = LevelBoxes::new(&boundaries.registry, &facts);
     let source = || DivisionSource {
         registry: &boundaries.registry,
-        geometries: &boundaries.geometries,
-        facts: &facts,
+        levels: &levels,
+        geometries: &world,
     };
     let mut group = c.benchmark_group("division_tile");
     group.sample_size(20);

@@ -153,6 +153,8 @@ struct Inner {
     registry: Registry,
     geometries: HashMap<DivisionCode, MultiPolygon<f64>>,
     facts: HashMap<DivisionCode, DivisionFacts>,
+    /// Each level's divisions with bounding boxes: the candidates of a division tile.
+    level_boxes: crate::tiles::division::LevelBoxes,
     live: std::sync::RwLock<Arc<Live>>,
     /// Reference data for uploads, loaded on the first one.
     ingest_refs: std::sync::OnceLock<Arc<crate::ingest::References>>,
@@ -172,8 +174,9 @@ struct Inner {
     /// Bumped by every write that changes governance results without a new data version
     /// (declarations, reference lists, rejected batches).
     governance_version: std::sync::atomic::AtomicU64,
-    /// Boundaries simplified for each zoom up to [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`],
-    /// made on first use.
+    /// Boundaries in world Web-Mercator units simplified for each zoom up to
+    /// [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`], then unsimplified for the zooms
+    /// beyond; made on first use.
     zoom_geometries: Vec<std::sync::OnceLock<HashMap<DivisionCode, MultiPolygon<f64>>>>,
     archives: HashMap<String, Arc<crate::tiles::pmtiles::Archive>>,
     web_dir: PathBuf,
@@ -193,6 +196,7 @@ impl AppState {
         let geometries = parse_geometry_texts(store.load_geometries()?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let facts = store.load_division_facts()?.into_iter().collect();
+        let level_boxes = crate::tiles::division::LevelBoxes::new(&registry, &facts);
         let live = Live::load(&store)?;
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -200,6 +204,7 @@ impl AppState {
                 registry,
                 geometries,
                 facts,
+                level_boxes,
                 live: std::sync::RwLock::new(Arc::new(live)),
                 ingest_refs: std::sync::OnceLock::new(),
                 hasher: options.hasher,
@@ -212,7 +217,7 @@ impl AppState {
                 disclosures: Memo::new(DISCLOSURE_CACHE_ENTRIES),
                 governance: Memo::new(GOVERNANCE_CACHE_ENTRIES),
                 governance_version: std::sync::atomic::AtomicU64::new(0),
-                zoom_geometries: (0..=crate::tiles::division::PRESIMPLIFY_MAX_ZOOM)
+                zoom_geometries: (0..=crate::tiles::division::PRESIMPLIFY_MAX_ZOOM + 1)
                     .map(|_| std::sync::OnceLock::new())
                     .collect(),
                 archives: options
@@ -308,15 +313,19 @@ impl AppState {
         self.inner.division_values.get_or_make(key, make)
     }
 
-    /// Boundaries as drawn at zoom `z`: simplified once per zoom below the pixel size up to
-    /// [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`], full beyond.
+    /// Boundaries as drawn at zoom `z`, in world Web-Mercator units: simplified once per zoom
+    /// below the pixel size up to [`crate::tiles::division::PRESIMPLIFY_MAX_ZOOM`], full
+    /// beyond.
     pub fn geometries_for_zoom(&self, z: u8) -> &HashMap<DivisionCode, MultiPolygon<f64>> {
-        match self.inner.zoom_geometries.get(usize::from(z)) {
-            Some(cell) => cell.get_or_init(|| {
-                crate::tiles::division::simplify_for_zoom(&self.inner.geometries, z)
-            }),
-            None => &self.inner.geometries,
-        }
+        use crate::tiles::division::{simplify_for_zoom, world_boundaries, PRESIMPLIFY_MAX_ZOOM};
+        let band = z.min(PRESIMPLIFY_MAX_ZOOM + 1);
+        self.inner.zoom_geometries[usize::from(band)].get_or_init(|| {
+            if band > PRESIMPLIFY_MAX_ZOOM {
+                world_boundaries(&self.inner.geometries)
+            } else {
+                simplify_for_zoom(&self.inner.geometries, band)
+            }
+        })
     }
 
     /// Boundaries in lon/lat by code.
@@ -403,6 +412,11 @@ impl AppState {
     /// Facts of every division.
     pub fn all_facts(&self) -> &HashMap<DivisionCode, DivisionFacts> {
         &self.inner.facts
+    }
+
+    /// Each level's divisions with their bounding boxes.
+    pub fn level_boxes(&self) -> &crate::tiles::division::LevelBoxes {
+        &self.inner.level_boxes
     }
 
     /// Centroid, bounding box and area of a division.

@@ -320,8 +320,8 @@ pub fn render(
             })?;
             let source = DivisionSource {
                 registry: state.registry(),
+                levels: state.level_boxes(),
                 geometries: state.geometries_for_zoom(tile.z),
-                facts: state.all_facts(),
             };
             let hidden: std::collections::HashSet<DivisionCode> = match audience.suppress_below {
                 None => std::collections::HashSet::new(),

@@ -1,7 +1,7 @@
 //! The `division` layer: the partition of the zoom's level, one polygon feature per
 //! division meeting the tile, with its code, name, level and the statistic's value.
 
-use super::geometry::{bbox_meets, tile_rings, TileId, BUFFER};
+use super::geometry::{bbox_meets, tile_rings_world, to_world, TileId, BUFFER};
 use super::mvt::{encode_tile, polygon_commands, Layer, Value};
 use crate::domain::{DivisionCode, Level, Registry};
 use crate::store::DivisionFacts;
@@ -17,10 +17,46 @@ pub const LAYER: &str = "division";
 pub struct DivisionSource<'a> {
     /// The division tree.
     pub registry: &'a Registry,
-    /// Boundaries in lon/lat by code.
+    /// The partition of each level with bounding boxes ([`LevelBoxes::new`]): the candidates
+    /// of a tile without walking the tree.
+    pub levels: &'a LevelBoxes,
+    /// Boundaries in world Web-Mercator units by code ([`world_boundaries`],
+    /// [`simplify_for_zoom`]).
     pub geometries: &'a HashMap<DivisionCode, MultiPolygon<f64>>,
-    /// Facts by code; their bounding boxes pick the candidates without touching geometry.
-    pub facts: &'a HashMap<DivisionCode, DivisionFacts>,
+}
+
+/// The partition of each level (province, prefecture, county) in code order, each division
+/// with its lon/lat bounding box (`None` when its facts are unknown: always a candidate).
+pub struct LevelBoxes {
+    levels: [Vec<(DivisionCode, Option<[f64; 4]>)>; 3],
+}
+
+impl LevelBoxes {
+    /// Built once from the tree and the divisions' facts.
+    pub fn new(registry: &Registry, facts: &HashMap<DivisionCode, DivisionFacts>) -> LevelBoxes {
+        let level = |level: Level| {
+            registry
+                .partition(level, None)
+                .into_iter()
+                .map(|code| (code, facts.get(&code).map(|f| f.bbox)))
+                .collect()
+        };
+        LevelBoxes {
+            levels: [
+                level(Level::Province),
+                level(Level::Prefecture),
+                level(Level::County),
+            ],
+        }
+    }
+
+    fn of(&self, level: Level) -> &[(DivisionCode, Option<[f64; 4]>)] {
+        match level {
+            Level::Province => &self.levels[0],
+            Level::Prefecture => &self.levels[1],
+            Level::County => &self.levels[2],
+        }
+    }
 }
 
 /// Highest zoom whose boundaries are simplified once and kept (beyond it a tile covers so
@@ -31,7 +67,8 @@ pub const PRESIMPLIFY_MAX_ZOOM: u8 = 9;
 /// tile unit at the equator (Web Mercator stretches it to at most 1.7 units at China's
 /// northern border), well inside the per-tile simplification of [`super::geometry`], so the
 /// drawn shape stays within a pixel of the boundary. Only the level drawn at `z` matters, but
-/// simplifying all is cheap and keeps the map simple.
+/// simplifying all is cheap and keeps the map simple. The result is in world Web-Mercator
+/// units, ready for [`DivisionSource`].
 pub fn simplify_for_zoom(
     geometries: &HashMap<DivisionCode, MultiPolygon<f64>>,
     z: u8,
@@ -40,7 +77,18 @@ pub fn simplify_for_zoom(
     let tolerance = 360.0 / (f64::from(super::mvt::EXTENT) * f64::from(1u32 << z));
     geometries
         .par_iter()
-        .map(|(code, g)| (*code, g.simplify(tolerance)))
+        .map(|(code, g)| (*code, to_world(&g.simplify(tolerance))))
+        .collect()
+}
+
+/// Lon/lat boundaries in world Web-Mercator units, unsimplified (the zooms beyond
+/// [`PRESIMPLIFY_MAX_ZOOM`]): projected once, so that drawing a tile never projects.
+pub fn world_boundaries(
+    geometries: &HashMap<DivisionCode, MultiPolygon<f64>>,
+) -> HashMap<DivisionCode, MultiPolygon<f64>> {
+    geometries
+        .par_iter()
+        .map(|(code, g)| (*code, to_world(g)))
         .collect()
 }
 
@@ -74,22 +122,18 @@ pub fn division_tile_marked(
     let level = level_for_zoom(tile.z);
     let bounds = tile.bounds_lonlat(BUFFER);
     let candidates: Vec<DivisionCode> = source
-        .registry
-        .partition(level, None)
-        .into_iter()
-        .filter(|code| {
-            source
-                .facts
-                .get(code)
-                .is_none_or(|f| bbox_meets(f.bbox, &bounds))
-        })
+        .levels
+        .of(level)
+        .iter()
+        .filter(|(_, bbox)| bbox.is_none_or(|b| bbox_meets(b, &bounds)))
+        .map(|&(code, _)| code)
         .collect();
     // Projection, simplification and clipping are the work: spread them over the cores.
     let features: Vec<(DivisionCode, Vec<u32>)> = candidates
         .par_iter()
         .filter_map(|code| {
             let geometry = source.geometries.get(code)?;
-            let commands = polygon_commands(&tile_rings(geometry, &tile));
+            let commands = polygon_commands(&tile_rings_world(geometry, &tile));
             (!commands.is_empty()).then_some((*code, commands))
         })
         .collect();
@@ -133,17 +177,18 @@ mod tests {
         let code: DivisionCode = "110000".parse().unwrap();
         let registry =
             Registry::build([(code, "北京市".to_string(), Level::Province, None)]).unwrap();
-        let geometries = HashMap::from([(
+        let geometries = world_boundaries(&HashMap::from([(
             code,
             MultiPolygon(vec![polygon![
                 (x: 115.4, y: 39.4), (x: 117.5, y: 39.4), (x: 117.5, y: 41.1), (x: 115.4, y: 41.1)
             ]]),
-        )]);
+        )]));
         let facts = HashMap::new();
+        let levels = LevelBoxes::new(&registry, &facts);
         let source = DivisionSource {
             registry: &registry,
+            levels: &levels,
             geometries: &geometries,
-            facts: &facts,
         };
         let values = HashMap::from([(code, 42.0)]);
         let tile = division_tile(source, &values, TileId::new(3, 6, 3).unwrap()).unwrap();

@@ -4,7 +4,7 @@
 
 use super::error::TileError;
 use super::mvt::EXTENT;
-use geo::{Coord, LineString, MultiPolygon, Polygon, Rect, Simplify};
+use geo::{Coord, LineString, MapCoords, MultiPolygon, Rect};
 use std::f64::consts::PI;
 
 /// Highest zoom served.
@@ -86,46 +86,160 @@ const SIMPLIFY_UNITS: f64 = 4.0;
 /// A multipolygon in lon/lat as MVT polygon rings for `tile`: each exterior ring followed by
 /// its holes, open (first point not repeated), integer, clipped to the tile grown by
 /// [`BUFFER`], exterior rings with positive and holes with negative shoelace area (y down).
+///
+/// Parts whose bounding box misses the tile are skipped before any projection; a ring is
+/// clipped before it is simplified, so the work follows what the tile shows, not the size of
+/// the boundary.
 pub fn tile_rings(geometry: &MultiPolygon<f64>, tile: &TileId) -> Vec<Vec<[i32; 2]>> {
-    let project = |ring: &LineString<f64>| -> LineString<f64> {
-        ring.coords().map(|c| tile.project(c.x, c.y)).collect()
-    };
-    let lo = -BUFFER;
-    let hi = f64::from(EXTENT) + BUFFER;
+    rings_in_tile(geometry, &tile.bounds_lonlat(BUFFER), |c| {
+        tile.project(c.x, c.y)
+    })
+}
+
+/// [`tile_rings`] of a multipolygon already in world Web-Mercator units (see [`to_world`]):
+/// projecting into the tile is a scale and a shift, no trigonometry per vertex.
+pub fn tile_rings_world(geometry: &MultiPolygon<f64>, tile: &TileId) -> Vec<Vec<[i32; 2]>> {
+    let tiles = f64::from(1u32 << tile.z);
+    let pad = BUFFER / f64::from(EXTENT);
+    let bounds = Rect::new(
+        Coord {
+            x: (f64::from(tile.x) - pad) / tiles,
+            y: (f64::from(tile.y) - pad) / tiles,
+        },
+        Coord {
+            x: (f64::from(tile.x + 1) + pad) / tiles,
+            y: (f64::from(tile.y + 1) + pad) / tiles,
+        },
+    );
+    let scale = f64::from(EXTENT) * tiles;
+    let (dx, dy) = (
+        f64::from(tile.x) * f64::from(EXTENT),
+        f64::from(tile.y) * f64::from(EXTENT),
+    );
+    rings_in_tile(geometry, &bounds, |c| Coord {
+        x: c.x * scale - dx,
+        y: c.y * scale - dy,
+    })
+}
+
+/// World Web-Mercator units of a lon/lat multipolygon: x east and y south, 0..1 over the
+/// world (y clamped at ±85.05°), the coordinates every tile is a scaled window of.
+pub fn to_world(geometry: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+    const WORLD: TileId = TileId { z: 0, x: 0, y: 0 };
+    let extent = f64::from(EXTENT);
+    geometry.map_coords(|c| {
+        let p = WORLD.project(c.x, c.y);
+        Coord {
+            x: p.x / extent,
+            y: p.y / extent,
+        }
+    })
+}
+
+/// The rings of the parts of `geometry` whose bounding box meets `bounds` (in the
+/// geometry's own coordinates), each through `project` into tile units.
+fn rings_in_tile(
+    geometry: &MultiPolygon<f64>,
+    bounds: &Rect<f64>,
+    project: impl Fn(Coord<f64>) -> Coord<f64>,
+) -> Vec<Vec<[i32; 2]>> {
+    use geo::BoundingRect;
     let mut out = Vec::new();
     for polygon in geometry {
-        let projected = Polygon::new(
-            project(polygon.exterior()),
-            polygon.interiors().iter().map(project).collect(),
-        );
-        if !overlaps(&projected, lo, hi) {
+        let meets = polygon.exterior().bounding_rect().is_some_and(|r| {
+            r.min().x <= bounds.max().x
+                && r.max().x >= bounds.min().x
+                && r.min().y <= bounds.max().y
+                && r.max().y >= bounds.min().y
+        });
+        if !meets {
             continue;
         }
-        let simplified = projected.simplify(SIMPLIFY_UNITS);
-        let Some(exterior) = finish_ring(clip_ring(simplified.exterior(), lo, hi), true) else {
+        let Some(exterior) = tile_ring(polygon.exterior(), &project, true) else {
             continue;
         };
         out.push(exterior);
-        for hole in simplified.interiors() {
-            out.extend(finish_ring(clip_ring(hole, lo, hi), false));
+        for hole in polygon.interiors() {
+            out.extend(tile_ring(hole, &project, false));
         }
     }
     out
 }
 
-/// Whether the polygon's bounding box meets the square `lo..hi`.
-fn overlaps(polygon: &Polygon<f64>, lo: f64, hi: f64) -> bool {
-    use geo::BoundingRect;
-    polygon
-        .bounding_rect()
-        .is_some_and(|r| r.min().x <= hi && r.max().x >= lo && r.min().y <= hi && r.max().y >= lo)
+/// One ring projected into the tile, clipped, simplified and finished; `None` when nothing
+/// of it is left.
+fn tile_ring(
+    ring: &LineString<f64>,
+    project: impl Fn(Coord<f64>) -> Coord<f64>,
+    exterior: bool,
+) -> Option<Vec<[i32; 2]>> {
+    let projected: Vec<Coord<f64>> = ring.coords().map(|&c| project(c)).collect();
+    let clipped = clip_points(projected, -BUFFER, f64::from(EXTENT) + BUFFER);
+    if clipped.len() < 3 {
+        return None;
+    }
+    finish_ring(simplify_ring(&clipped, SIMPLIFY_UNITS), exterior)
+}
+
+/// Douglas–Peucker simplification of an open ring (closed implicitly) with `tolerance`: the
+/// first point anchors both ends. Squared distances, no square roots: this is the hot loop
+/// of rendering boundaries.
+pub fn simplify_ring(points: &[Coord<f64>], tolerance: f64) -> Vec<Coord<f64>> {
+    let n = points.len();
+    if n < 4 {
+        return points.to_vec();
+    }
+    // The ring as a closed polyline: index n stands for the first point again.
+    let at = |i: usize| points[i % n];
+    let tolerance2 = tolerance * tolerance;
+    let mut keep = vec![false; n + 1];
+    keep[0] = true;
+    keep[n] = true;
+    let mut stack = vec![(0usize, n)];
+    while let Some((first, last)) = stack.pop() {
+        if last - first < 2 {
+            continue;
+        }
+        let (a, b) = (at(first), at(last));
+        let mut farthest = (first, 0.0f64);
+        for i in first + 1..last {
+            let d2 = segment_distance2(at(i), a, b);
+            if d2 > farthest.1 {
+                farthest = (i, d2);
+            }
+        }
+        if farthest.1 > tolerance2 {
+            keep[farthest.0] = true;
+            stack.push((first, farthest.0));
+            stack.push((farthest.0, last));
+        }
+    }
+    (0..n).filter(|&i| keep[i]).map(|i| points[i]).collect()
+}
+
+/// Squared distance from `p` to the segment `a`–`b`.
+#[inline]
+fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let length2 = dx * dx + dy * dy;
+    let t = if length2 == 0.0 {
+        0.0
+    } else {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / length2).clamp(0.0, 1.0)
+    };
+    let (ex, ey) = (p.x - (a.x + t * dx), p.y - (a.y + t * dy));
+    ex * ex + ey * ey
 }
 
 /// Sutherland–Hodgman clipping of a closed ring to the square `lo..hi`; returns it open.
 /// Exact for convex clip windows such as a rectangle; concave rings may keep zero-width
 /// slivers along the edge, which render as nothing.
 pub fn clip_ring(ring: &LineString<f64>, lo: f64, hi: f64) -> Vec<Coord<f64>> {
-    let mut points: Vec<Coord<f64>> = ring.coords().copied().collect();
+    clip_points(ring.coords().copied().collect(), lo, hi)
+}
+
+/// [`clip_ring`] of a ring's points (closed or open).
+fn clip_points(mut points: Vec<Coord<f64>>, lo: f64, hi: f64) -> Vec<Coord<f64>> {
     if points.len() > 1 && points.first() == points.last() {
         points.pop();
     }
@@ -211,6 +325,43 @@ pub fn shoelace(ring: &[[i32; 2]]) -> i64 {
 mod tests {
     use super::*;
     use geo::polygon;
+
+    #[test]
+    fn ring_simplification_matches_geo_douglas_peucker() {
+        use geo::Simplify;
+        // Wobbly star-shaped rings, deterministic pseudo-random radii.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % 10_000) as f64 / 10_000.0
+        };
+        for round in 0..50 {
+            let n = 20 + round * 7;
+            let ring: Vec<Coord<f64>> = (0..n)
+                .map(|i| {
+                    let angle = i as f64 / n as f64 * std::f64::consts::TAU;
+                    let r = 1000.0 + 300.0 * next();
+                    Coord {
+                        x: 2048.0 + r * angle.cos(),
+                        y: 2048.0 + r * angle.sin(),
+                    }
+                })
+                .collect();
+            for tolerance in [0.5, 4.0, 40.0] {
+                let mut closed = ring.clone();
+                closed.push(ring[0]);
+                let mut expected: Vec<Coord<f64>> = LineString::new(closed).simplify(tolerance).0;
+                expected.pop();
+                assert_eq!(
+                    simplify_ring(&ring, tolerance),
+                    expected,
+                    "n {n} tol {tolerance}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn tile_ids_are_checked() {
