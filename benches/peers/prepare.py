@@ -6,6 +6,9 @@
   counties.parquet                  code, wkb: the leaf divisions' current boundaries, the
                                     units shikong assigns points to (is_leaf, valid_to IS NULL)
   counties.wkt.csv                  code, wkt: the same as WKT
+  divisions.wkt.csv                 every current division (all levels) with its depth, leaf
+                                    flag, representatives and boundary as WKT: the tile peer's
+                                    source (martin over PostGIS)
   service_objects.csv, facilities.csv, kinds.csv, divisions.csv
                                     the columns the county×kind×month statistic reads, for
                                     loading into PostgreSQL
@@ -79,6 +82,15 @@ con.execute(
 con.execute(
     f"COPY (SELECT code, ST_AsText(geom) AS wkt FROM leaves ORDER BY code) "
     f"TO '{out}/counties.wkt.csv' (HEADER)"
+)
+con.execute(
+    f"""
+    COPY (
+        SELECT code, name, level, depth, is_leaf, province_code, prefecture_code, county_code,
+               ST_AsText(ST_GeomFromGeoJSON(geometry)) AS wkt
+        FROM divisions WHERE valid_to IS NULL ORDER BY code
+    ) TO '{out}/divisions.wkt.csv' (HEADER)
+    """
 )
 counties, vertices = con.execute("SELECT count(*), sum(ST_NPoints(geom)) FROM leaves").fetchone()
 

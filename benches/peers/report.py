@@ -15,6 +15,8 @@ parser.add_argument("--out", required=True)
 parser.add_argument("--shikong-version", required=True)
 parser.add_argument("--command", required=True)
 parser.add_argument("--load-at-start", default="?")
+parser.add_argument("--martin-version")
+parser.add_argument("--wrk-version")
 args = parser.parse_args()
 results = read_results(args.results)
 
@@ -61,7 +63,10 @@ def versions():
          f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
          f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}, numpy {numpy.__version__}"),
         ("Python", platform.python_version(), "peers' venv"),
-    ]
+    ] + ([("martin", args.martin_version, "cargo install, PostgreSQL source only, over the "
+           "PostGIS above")] if args.martin_version else []) + (
+        [("wrk", args.wrk_version, "Debian package, the tile load generator")]
+        if args.wrk_version else [])
 
 
 def fmt_s(s):
@@ -266,11 +271,70 @@ if aggregate:
           + (" Differences, e.g.: " + "; ".join(examples) + "." if examples else ""))
         w("")
 
+tile_load = [r for r in results if r["step"] == "tiles_load"]
+tile_agree = next((r for r in results if r["step"] == "tiles_agree"), None)
+tile_list = next((r for r in results if r["step"] == "tiles_list"), None)
+tile_pg = next((r for r in results if r["step"] == "tiles_postgis"), None)
 w("## Tile serving against martin")
 w("")
-w("Not measured yet: it needs martin (a long cargo build on 2 cores) serving the same county "
-  "choropleth from PostGIS, a setup of its own; this harness covers the two comparisons above.")
-w("")
+if not tile_load:
+    w("Not measured in this run.")
+    w("")
+else:
+    t0 = tile_load[0]
+    w(f"The `division` choropleth (the zoom's partition with code, name, level and the "
+      f"{tile_pg['kind']} count of {tile_pg['month']} as `value`; provinces to z3, prefectures "
+      f"z4–6, counties from z7) as gzip MVT, the same {tile_list['tiles']:,} distinct tiles "
+      f"(z{tile_list['zooms']} around every county, shuffled) cycled by `wrk -t 2 -c "
+      f"{t0['connections']} -d {t0['duration']} --latency`, one server under load at a time. "
+      "*Cache off*: every request renders (shikong `--tile-cache-mb 0`, martin "
+      "`cache_size_mb: 0`); *cache on*: 512 MiB each, every tile requested once beforehand.")
+    w("")
+    w("| server | cache | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | requests | non-2xx | shikong: requests/s ratio | p99 ratio (martin / shikong) |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    by = {(r["server"], r["cache"]): r for r in tile_load}
+    for (server, cache), r in sorted(by.items(), key=lambda kv: (kv[0][1] != "off", kv[0][0] != "shikong")):
+        other = by.get(("martin", cache))
+        ours = by.get(("shikong", cache))
+        rps_ratio = ratio(ours["rps"] / other["rps"]) if server == "shikong" and other and ours else "—"
+        p99_ratio = ratio(other["p99_ms"] / ours["p99_ms"]) if server == "shikong" and other and ours else "—"
+        w(f"| {server} | {cache} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p90_ms']:.2f} | "
+          f"{r['p99_ms']:.2f} | {r['requests']:,} | {r['non_2xx']:,} | {rps_ratio} | {p99_ratio} |")
+    w("")
+    ours, other = by.get(("shikong", "off")), by.get(("martin", "off"))
+    if ours and other:
+        w("Target (issue 11), rendering every tile (cache off):")
+        w("")
+        speed = ours["rps"] / other["rps"]
+        w(target("≥ 3× martin's requests/s at equal or lower p99",
+                 speed >= 3 and ours["p99_ms"] <= other["p99_ms"],
+                 f"{ratio(speed)} martin's requests/s ({ours['rps']:,.0f} against "
+                 f"{other['rps']:,.0f}); p99 {ours['p99_ms']:.2f} ms against "
+                 f"{other['p99_ms']:.2f} ms"))
+        w("")
+    if tile_agree:
+        a = tile_agree
+        w(f"Same tiles: {a['tiles']:,} tiles of the list fetched from both and decoded (PyPI "
+          f"mapbox-vector-tile): {a['same_features']:,} features with the same id, code, name, "
+          f"level and value in both, {a['property_mismatch']:,} with other properties, "
+          f"{a['only_shikong']:,} only in shikong's tiles, {a['only_martin']:,} only in "
+          f"martin's; {a['differing_tiles']:,} tiles differ in any of these. Vertices drawn: "
+          f"shikong {a['vertices_shikong']:,}, martin {a['vertices_martin']:,} (both simplify "
+          "per zoom as described below, then snap to the 4096 grid).")
+        if a.get("examples"):
+            w("")
+            w("Differing tiles, e.g.: " + "; ".join(
+                f"{e['tile']} (only shikong {e['only_shikong']}, only martin {e['only_martin']}, "
+                f"other properties {e['mismatched']})" for e in a["examples"]) + ".")
+        w("")
+    w(f"martin's source is one PostGIS function (`ST_AsMVT` over `ST_AsMVTGeom`, GiST-indexed "
+      f"`&&` on `ST_TileEnvelope` with the 64-unit buffer) over a table of {tile_pg['shapes']:,} "
+      f"shapes ({tile_pg['vertices']:,} vertices): each division of a zoom band simplified "
+      "beforehand as shikong simplifies its boundaries (Douglas–Peucker with one tile unit at "
+      "the equator, z0–9; full boundaries from z10), projected to EPSG:3857 once, with the "
+      "value beside it — martin computes nothing per request that shikong does not.")
+    w("")
+
 w("## What is timed")
 w("")
 w("*Speed-up* is the peer's time divided by shikong's: for the assignment at the same thread "

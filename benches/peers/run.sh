@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end comparison with peers (issue 11): point → county assignment and the county×kind×
 # month statistic, shikong against DuckDB spatial, PostGIS and GeoPandas on the same inputs,
-# with per-point / per-county agreement. Writes benches/RESULTS.md.
+# with per-point / per-county agreement; division tiles, shikong against martin over PostGIS,
+# same tiles, wrk at fixed concurrency. Writes benches/RESULTS.md.
 #
 #   bash benches/peers/run.sh                          # 1,000,000 points, 3,000,000 records
 #   POINTS=1000000,10000000 bash benches/peers/run.sh  # RECORDS defaults to max(3M, points)
@@ -9,7 +10,9 @@
 # Installs its peers itself: PyPI packages pinned in benches/peers/requirements.txt in a venv
 # (PEERS_VENV, default ~/.cache/shikong-peers-venv; reinstalled when the file changes) and
 # Debian postgresql-15-postgis-3, run as a private throw-away cluster in a temp dir on a free
-# port (as the `postgres` OS user; stopped on exit). Other knobs: DATA_DIR (default data),
+# port (as the `postgres` OS user; stopped on exit); martin (cargo install, pinned, into
+# PEERS_BIN, default ~/.cache/shikong-peers-bin; built once) and Debian wrk. Other knobs:
+# CONNECTIONS and DURATION (wrk, default 4 and 20s per run), DATA_DIR (default data),
 # KIND (the kind timed in the statistic, default dibao), REPEATS (runs per fast assignment
 # timing, default 5, fewer once a minute is spent; PostGIS and GeoPandas run once), PORT (the shikong server, default 18090),
 # SKIP_BUILD=1 (use the release binary as built, no cargo build), KEEP_WORK=1 (keep the temp
@@ -36,6 +39,7 @@ server=""
 
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  [ -n "${martin_server:-}" ] && kill "$martin_server" 2>/dev/null || true
   if [ -f "$pgdir/data/postmaster.pid" ]; then
     runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -118,8 +122,9 @@ agg=(--work "$work" --results "$results" --kind "$kind")
 "$py" "$here/aggregate.py" duckdb "${agg[@]}" --db "$data_dir/shikong.duckdb" \
   --threads "1,$(nproc)"
 "$py" "$here/aggregate.py" postgis "${agg[@]}" --workers "0,$(nproc)"
-start_server() {
-  "$bin" --data-dir "$data_dir" serve --records "$records" --port "$port" >"$work/server.log" 2>&1 &
+start_server() { # extra serve options
+  "$bin" --data-dir "$data_dir" serve --records "$records" --port "$port" "$@" \
+    >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 1500); do
     curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
@@ -139,14 +144,102 @@ if [ ! -s "$token_file" ]; then
   token_file="$work/token"
   start_server
 fi
+token="$(cat "$token_file")"
 "$py" "$here/aggregate.py" api "${agg[@]}" --repeats 20 --url "http://127.0.0.1:$port" \
   --token-file "$token_file" --server-pid "$server"
 stop_server
 "$py" "$here/aggregate.py" compare "${agg[@]}"
 
-# --- 5. The report --------------------------------------------------------------------------
+# --- 5. Tile serving: shikong vs martin over PostGIS ------------------------------------------
+martin_version=1.14.0 # the newest martin the project's toolchain (rustc 1.95) builds
+martin_root="${PEERS_BIN:-$HOME/.cache/shikong-peers-bin}"
+martin="$martin_root/bin/martin"
+if ! "$martin" --version 2>/dev/null | grep -qF "$martin_version"; then
+  echo "== installing martin $martin_version (cargo install, PostgreSQL source only; built once)"
+  CARGO_TARGET_DIR="$martin_root/target" cargo install "martin@$martin_version" --locked \
+    --no-default-features --features postgres --root "$martin_root" --quiet
+  rm -rf "$martin_root/target"
+fi
+if ! command -v wrk >/dev/null; then
+  echo "== installing wrk (Debian)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+connections="${CONNECTIONS:-4}"
+duration="${DURATION:-20s}"
+martin_port="$((port + 1))"
+tiles=(--work "$work" --results "$results" --kind "$kind")
+echo "== division tiles: PostGIS source for martin, tile list"
+"$py" "$here/tiles.py" postgis "${tiles[@]}"
+"$py" "$here/tiles.py" paths "${tiles[@]}" --out "$work"
+martin_server=""
+start_martin() { # $1 = tile cache MiB (0 = off)
+  cat >"$work/martin.yaml" <<YAML
+listen_addresses: "127.0.0.1:$martin_port"
+worker_processes: $(nproc)
+cache_size_mb: $1
+postgres:
+  connection_string: "postgresql:///postgres?host=$pgdir&port=$pg_port&user=postgres"
+  auto_publish: false
+  functions:
+    division:
+      schema: public
+      function: division
+      minzoom: 0
+      maxzoom: 14
+YAML
+  "$martin" --config "$work/martin.yaml" >"$work/martin.log" 2>&1 &
+  martin_server=$!
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$martin_port/catalog" >/dev/null && return 0
+    kill -0 "$martin_server" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "martin did not start"; cat "$work/martin.log"; exit 1
+}
+stop_martin() { kill "$martin_server"; wait "$martin_server" 2>/dev/null || true; martin_server=""; }
+load() { # $1 = server, $2 = cache on|off, $3 = base URL, $4 = paths file, $5 = bearer token or ""
+  cat >"$work/list.lua" <<LUA
+local paths = {}
+for line in io.lines("$4") do paths[#paths + 1] = line end
+local headers = { ["Accept-Encoding"] = "gzip" }
+if "$5" ~= "" then headers["Authorization"] = "Bearer $5" end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], headers)
+end
+LUA
+  wrk -t 2 -c "$connections" -d "$duration" --latency -s "$work/list.lua" "$3" >"$work/wrk.out"
+  "$py" "$here/tiles.py" wrk "${tiles[@]}" --server "$1" --cache "$2" --file "$work/wrk.out" \
+    --connections "$connections" --duration "$duration"
+}
+shikong_url="http://127.0.0.1:$port"
+martin_url="http://127.0.0.1:$martin_port"
+for cache in off on; do
+  mb=$([ "$cache" = on ] && echo 512 || echo 0)
+  echo "== division tiles, cache $cache, $connections connections, $duration per server"
+  start_server --rate-limit 0 --tile-cache-mb "$mb"
+  start_martin "$mb"
+  if [ "$cache" = off ]; then
+    "$py" "$here/tiles.py" agree "${tiles[@]}" --shikong "$shikong_url" --martin "$martin_url" \
+      --token-file "$token_file"
+  else
+    "$py" "$here/tiles.py" warm "${tiles[@]}" --url "$shikong_url" \
+      --paths "$work/paths_shikong.txt" --token-file "$token_file"
+    "$py" "$here/tiles.py" warm "${tiles[@]}" --url "$martin_url" --paths "$work/paths_martin.txt"
+  fi
+  # One server at a time under load: the other idles, the machine is the load test's.
+  load shikong "$cache" "$shikong_url" "$work/paths_shikong.txt" "$token"
+  load martin "$cache" "$martin_url" "$work/paths_martin.txt" ""
+  stop_martin
+  stop_server
+done
+
+# --- 6. The report --------------------------------------------------------------------------
 "$py" "$here/report.py" --results "$results" --out benches/RESULTS.md \
   --shikong-version "$shikong_version" \
   --command "POINTS=$points_list RECORDS=$records bash benches/peers/run.sh" \
-  --load-at-start "$load_at_start"
+  --load-at-start "$load_at_start" \
+  --martin-version "$("$martin" --version | awk '{print $NF}')" \
+  --wrk-version "$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 echo "== wrote benches/RESULTS.md"
