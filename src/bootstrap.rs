@@ -17,6 +17,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Meta key set to `running` while `shikong assign` re-assigns the stored records chunk by
+/// chunk (each chunk committed), `done` once every row is re-assigned.
+pub const REASSIGN_MARK: &str = "reassign";
+
+/// Rows of the synthetic dataset appended per transaction while the database is built.
+const COMMIT_EVERY_ROWS: u64 = 5_000_000;
+
 /// Batch id of the embedded synthetic dataset.
 pub const SYNTHETIC_BATCH: u64 = 1;
 
@@ -37,6 +44,13 @@ pub fn ensure_database(config: &Config) -> Result<Store> {
             current &= store.meta(key)?.as_deref() == Some(value.as_str());
         }
         if current {
+            anyhow::ensure!(
+                store.meta(REASSIGN_MARK)?.as_deref() != Some("running"),
+                "database {}: an interrupted `shikong assign` left the records partly re-assigned \
+                 to the current boundaries; run `shikong assign` again to finish it (every record \
+                 keeps its point, nothing is lost) before serving",
+                path.display()
+            );
             let interrupted = store.mark_interrupted()?;
             if !interrupted.is_empty() {
                 tracing::warn!(
@@ -108,6 +122,7 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
     );
     bar.set_message("生成合成数据 generating synthetic records");
     let mut loader = store.begin_load()?;
+    let mut since_commit = 0u64;
     datasets::generate(
         &options,
         &boundaries.registry,
@@ -118,7 +133,15 @@ pub fn build_database(config: &Config, path: &Path) -> Result<()> {
         |chunk| {
             loader.append_objects(&chunk.objects)?;
             loader.append_facilities(&chunk.facilities)?;
-            bar.inc((chunk.objects.len() + chunk.facilities.len()) as u64);
+            let rows = (chunk.objects.len() + chunk.facilities.len()) as u64;
+            bar.inc(rows);
+            // The file is built aside and renamed when complete: committing along the way
+            // keeps memory flat at any size.
+            since_commit += rows;
+            if since_commit >= COMMIT_EVERY_ROWS {
+                loader.commit_so_far()?;
+                since_commit = 0;
+            }
             Ok(())
         },
     )?;

@@ -416,9 +416,15 @@ fn assignment_index(config: &Config) -> Result<CountyIndex> {
 
 /// `shikong assign` without input: re-assigns every stored record (after a boundary change).
 /// The database as it is: re-assigning never rebuilds it, whatever `--records` says.
+///
+/// Chunks are committed as they go (one transaction over 10⁸ updated rows would hold
+/// gigabytes); the database is marked meanwhile, and a server refuses to start on a marked
+/// database until `shikong assign` has run to the end: an interrupted run is finished by
+/// running it again, and no figure is ever computed from a half re-assigned table.
 pub fn assign_stored(config: &Config) -> Result<()> {
     let store = existing_store(config)?;
     let index = bootstrap::county_index(&store)?;
+    store.set_meta(bootstrap::REASSIGN_MARK, "running")?;
     for table in ["service_objects", "facilities"] {
         let started = Instant::now();
         let updated = reassign_table(&store, &index, table, ASSIGN_CHUNK)?;
@@ -427,12 +433,13 @@ pub fn assign_stored(config: &Config) -> Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
+    store.set_meta(bootstrap::REASSIGN_MARK, "done")?;
     Ok(())
 }
 
-/// Re-assigns every row of `table` in one transaction (all or nothing), streaming: rows are
-/// read in chunks of `chunk` ([`ASSIGN_CHUNK`]), assigned in parallel and applied chunk by
-/// chunk, so memory stays flat however many rows there are.
+/// Re-assigns every row of `table`, streaming: rows are read in chunks of `chunk`
+/// ([`ASSIGN_CHUNK`]), assigned in parallel and applied chunk by chunk, each in its own
+/// transaction, so memory stays flat however many rows there are.
 fn reassign_table(store: &Store, index: &CountyIndex, table: &str, chunk: usize) -> Result<u64> {
     // Table names come from the fixed list above, never from input.
     let select = match table {
@@ -443,65 +450,61 @@ fn reassign_table(store: &Store, index: &CountyIndex, table: &str, chunk: usize)
         "service_objects" => include_str!("../sql/reassign_service_objects.sql"),
         _ => include_str!("../sql/reassign_facilities.sql"),
     };
-    // One connection reads, the other writes inside the transaction (a DuckDB connection
-    // streams one result at a time).
+    // One connection reads, the other writes (a DuckDB connection streams one result at a
+    // time).
     let reader = store.connection()?;
     let writer = store.connection()?;
     writer.execute_batch(
-        "BEGIN; CREATE OR REPLACE TEMP TABLE reassigned (id UBIGINT, county_code INTEGER, h3 UBIGINT);",
+        "CREATE OR REPLACE TEMP TABLE reassigned (id UBIGINT, county_code INTEGER, h3 UBIGINT);",
     )?;
     let apply = |ids: &[u64], points: &[(f64, f64)]| -> Result<()> {
         let assignments = index.assign_all(points);
-        {
-            let mut appender = writer.appender("reassigned")?;
-            for (id, a) in ids.iter().zip(&assignments) {
-                appender.append_row(duckdb::params![
-                    id,
-                    a.county.map(|c| c.get()),
-                    a.cell.map(u64::from)
-                ])?;
+        writer.execute_batch("BEGIN TRANSACTION")?;
+        let applied = (|| -> Result<()> {
+            {
+                let mut appender = writer.appender("reassigned")?;
+                for (id, a) in ids.iter().zip(&assignments) {
+                    appender.append_row(duckdb::params![
+                        id,
+                        a.county.map(|c| c.get()),
+                        a.cell.map(u64::from)
+                    ])?;
+                }
+                appender.flush()?;
             }
-            appender.flush()?;
+            // The chunk's id range lets DuckDB skip the row groups outside it.
+            let (lo, hi) = ids
+                .iter()
+                .fold((u64::MAX, 0), |(lo, hi), &id| (lo.min(id), hi.max(id)));
+            writer.execute(update, duckdb::params![lo, hi])?;
+            writer.execute_batch("DELETE FROM reassigned; COMMIT")?;
+            Ok(())
+        })();
+        if applied.is_err() {
+            let _ = writer.execute_batch("ROLLBACK");
         }
-        // The chunk's id range lets DuckDB skip the row groups outside it.
-        let (lo, hi) = ids
-            .iter()
-            .fold((u64::MAX, 0), |(lo, hi), &id| (lo.min(id), hi.max(id)));
-        writer.execute(update, duckdb::params![lo, hi])?;
-        writer.execute_batch("DELETE FROM reassigned")?;
-        Ok(())
+        applied
     };
-    let streamed = (|| -> Result<u64> {
-        let mut stmt = reader.prepare(select)?;
-        let mut rows = stmt.query([])?;
-        let (mut ids, mut points) = (Vec::new(), Vec::new());
-        let mut total = 0u64;
-        while let Some(row) = rows.next()? {
-            ids.push(row.get::<_, u64>(0)?);
-            points.push((row.get(1)?, row.get(2)?));
-            if ids.len() == chunk {
-                apply(&ids, &points)?;
-                total += ids.len() as u64;
-                ids.clear();
-                points.clear();
-            }
-        }
-        if !ids.is_empty() {
+    let mut stmt = reader.prepare(select)?;
+    let mut rows = stmt.query([])?;
+    let (mut ids, mut points) = (Vec::new(), Vec::new());
+    let mut total = 0u64;
+    while let Some(row) = rows.next()? {
+        ids.push(row.get::<_, u64>(0)?);
+        points.push((row.get(1)?, row.get(2)?));
+        if ids.len() == chunk {
             apply(&ids, &points)?;
             total += ids.len() as u64;
-        }
-        Ok(total)
-    })();
-    match streamed {
-        Ok(total) => {
-            writer.execute_batch("DROP TABLE reassigned; COMMIT")?;
-            Ok(total)
-        }
-        Err(e) => {
-            let _ = writer.execute_batch("ROLLBACK");
-            Err(e)
+            ids.clear();
+            points.clear();
         }
     }
+    if !ids.is_empty() {
+        apply(&ids, &points)?;
+        total += ids.len() as u64;
+    }
+    writer.execute_batch("DROP TABLE reassigned")?;
+    Ok(total)
 }
 
 /// A points CSV read in chunks: the header names `lon` and `lat` (any other columns pass
@@ -862,5 +865,27 @@ mod tests {
             assert_eq!(n, before.len() as u64, "{table}");
             assert_eq!(assigned(&store, table), before, "{table}");
         }
+    }
+
+    #[test]
+    fn an_interrupted_reassignment_keeps_the_server_from_starting_until_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::resolve(
+            None,
+            FileConfig {
+                data_dir: Some(dir.path().to_path_buf()),
+                records: Some(5_000),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let store = bootstrap::ensure_database(&config).unwrap();
+        // As a killed `shikong assign` leaves it.
+        store.set_meta(bootstrap::REASSIGN_MARK, "running").unwrap();
+        drop(store);
+        let refused = bootstrap::ensure_database(&config).err().unwrap();
+        assert!(refused.to_string().contains("shikong assign"), "{refused}");
+        assign_stored(&config).unwrap();
+        bootstrap::ensure_database(&config).unwrap();
     }
 }

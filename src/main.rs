@@ -18,7 +18,7 @@ struct Cli {
     /// File with the HMAC key for person identifiers [default: DATA_DIR/hmac.key, created if missing].
     #[arg(long, global = true, env = "SHIKONG_HMAC_KEY_FILE")]
     hmac_key_file: Option<PathBuf>,
-    /// DuckDB's working memory in MiB; beyond it sorts, joins and aggregates spill to disk [default: 2048].
+    /// DuckDB's working memory in MiB; beyond it sorts, joins and aggregates spill to disk [default: 512].
     #[arg(long, global = true, env = "SHIKONG_DB_MEMORY_MB")]
     db_memory_mb: Option<u64>,
     #[command(subcommand)]

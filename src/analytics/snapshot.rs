@@ -188,13 +188,15 @@ impl Snapshot {
         let kept: Vec<bool> = self.leaves.iter().map(|&l| keep(Some(l))).collect();
         let keep_unassigned = keep(None);
         let bounds = Bounds::new(month, None);
-        let mut pairs: Vec<(u64, u8)> = Vec::new();
+        // One kind at a time: the parents of its counted records, sorted and run-length
+        // counted, so the transient memory is 8 bytes per counted record of one kind.
+        let mut out: Vec<CellCount> = Vec::new();
         for (index, kind) in kinds.iter().enumerate() {
             let Some(columns) = self.by_kind.get(kind) else {
                 continue;
             };
             let event = kind.unit() == Unit::Event;
-            let part: Vec<(u64, u8)> = columns
+            let mut parents: Vec<u64> = columns
                 .cell
                 .par_iter()
                 .zip(columns.from.par_iter().zip(&columns.to))
@@ -212,23 +214,27 @@ impl Snapshot {
                         return None;
                     }
                     let parent = CellIndex::try_from(cell).ok()?.parent(resolution)?;
-                    Some((u64::from(parent), index as u8))
+                    Some(u64::from(parent))
                 })
                 .collect();
-            pairs.extend(part);
-        }
-        pairs.par_sort_unstable();
-        let mut out: Vec<CellCount> = Vec::new();
-        for (cell, kind) in pairs {
-            match out.last_mut() {
-                Some(last) if u64::from(last.cell) == cell && last.kind == kind => last.count += 1,
-                _ => out.push(CellCount {
-                    cell: CellIndex::try_from(cell).expect("a parent of a valid cell"),
-                    kind,
-                    count: 1,
-                }),
+            parents.par_sort_unstable();
+            for cell in parents {
+                match out.last_mut() {
+                    Some(last)
+                        if u64::from(last.cell) == cell && usize::from(last.kind) == index =>
+                    {
+                        last.count += 1
+                    }
+                    _ => out.push(CellCount {
+                        cell: CellIndex::try_from(cell).expect("a parent of a valid cell"),
+                        kind: index as u8,
+                        count: 1,
+                    }),
+                }
             }
         }
+        // By cell, then kind.
+        out.par_sort_unstable_by_key(|c| (u64::from(c.cell), c.kind));
         out
     }
 }

@@ -46,12 +46,16 @@ const COVERAGE_CACHE_ENTRIES: usize = 512;
 const GOVERNANCE_CACHE_ENTRIES: usize = 64;
 const DISCLOSURE_CACHE_ENTRIES: usize = 256;
 
-/// A small LRU of computed values by key, shared across requests. Values are made outside
-/// the lock, so a slow computation never blocks readers of other keys (two requests for the
-/// same new key may both compute it; the second result replaces the first).
+/// A small LRU of computed values by key, shared across requests. One computation per key
+/// at a time: requests for a key being made wait for it instead of making it again (at 10⁸
+/// records a hexagon aggregate takes seconds and hundreds of MB; a map view asks for it from
+/// several tiles at once). Other keys are never blocked.
 struct Memo<V> {
-    entries: Mutex<lru::LruCache<String, Arc<V>>>,
+    entries: Mutex<lru::LruCache<String, Arc<Slot<V>>>>,
 }
+
+/// A key's value once made (empty while being made, or after a failure).
+type Slot<V> = Mutex<Option<Arc<V>>>;
 
 impl<V> Memo<V> {
     fn new(capacity: usize) -> Memo<V> {
@@ -67,18 +71,20 @@ impl<V> Memo<V> {
         key: String,
         make: impl FnOnce() -> Result<V, E>,
     ) -> Result<Arc<V>, E> {
-        if let Some(hit) = self
-            .entries
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(&key).cloned())
-        {
-            return Ok(hit);
+        let slot = match self.entries.lock() {
+            Ok(mut entries) => entries
+                .get_or_insert(key, || Arc::new(Mutex::new(None)))
+                .clone(),
+            Err(_) => Arc::new(Mutex::new(None)),
+        };
+        let mut value = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(hit) = value.as_ref() {
+            return Ok(hit.clone());
         }
+        // Made while holding this key's slot: concurrent askers wait here. A failure leaves
+        // the slot empty for the next one to try.
         let made = Arc::new(make()?);
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.put(key, made.clone());
-        }
+        *value = Some(made.clone());
         Ok(made)
     }
 

@@ -750,6 +750,15 @@ pub struct Loader {
 }
 
 impl Loader {
+    /// Commits what is appended so far and goes on in a new transaction. Only for a database
+    /// being built aside (it becomes the database by a rename once complete, so a crash leaves
+    /// no half-built one in use): DuckDB holds a transaction's appended rows in memory beyond
+    /// its limit, which at 10⁸ rows is gigabytes.
+    pub fn commit_so_far(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT; BEGIN TRANSACTION")?;
+        Ok(())
+    }
+
     /// Appends service objects, column by column (one Arrow batch per call).
     pub fn append_objects(&mut self, rows: &[ServiceObject]) -> Result<(), StoreError> {
         if rows.is_empty() {
