@@ -321,12 +321,22 @@ else:
           f"martin's; {a['differing_tiles']:,} tiles differ in any of these. Vertices drawn: "
           f"shikong {a['vertices_shikong']:,}, martin {a['vertices_martin']:,} (both simplify "
           "per zoom as described below, then snap to the 4096 grid).")
+        w("")
+        w("Where they differ it is geometry, not data: a division that only grazes the tile's "
+          "64-unit buffer keeps a sliver in martin's tile (`ST_AsMVTGeom` snaps to the grid) "
+          "that shikong's per-tile simplification (Douglas–Peucker at 4 units, under a screen "
+          "pixel) reduces to nothing; the same simplification is why shikong's tiles carry "
+          "about half the vertices.")
         if a.get("examples"):
             w("")
             w("Differing tiles, e.g.: " + "; ".join(
                 f"{e['tile']} (only shikong {e['only_shikong']}, only martin {e['only_martin']}, "
                 f"other properties {e['mismatched']})" for e in a["examples"]) + ".")
         w("")
+    w("shikong's server computes its start-up warm-up (boundaries per zoom band, the "
+      "dashboard's governance results: ≈25 s of both cores at 10 M records) in the background; "
+      "the harness waits for it to finish before loading either server.")
+    w("")
     w(f"martin's source is one PostGIS function (`ST_AsMVT` over `ST_AsMVTGeom`, GiST-indexed "
       f"`&&` on `ST_TileEnvelope` with the 64-unit buffer) over a table of {tile_pg['shapes']:,} "
       f"shapes ({tile_pg['vertices']:,} vertices): each division of a zoom band simplified "

@@ -219,6 +219,7 @@ for cache in off on; do
   mb=$([ "$cache" = on ] && echo 512 || echo 0)
   echo "== division tiles, cache $cache, $connections connections, $duration per server"
   start_server --rate-limit 0 --tile-cache-mb "$mb"
+  "$py" "$here/tiles.py" settle "${tiles[@]}" --pid "$server"
   start_martin "$mb"
   if [ "$cache" = off ]; then
     "$py" "$here/tiles.py" agree "${tiles[@]}" --shikong "$shikong_url" --martin "$martin_url" \

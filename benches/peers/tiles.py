@@ -14,6 +14,8 @@ partition of the zoom's level with code, name, level and the month's count of on
                                  mapbox-vector-tile) and compares features (ids, properties)
   tiles.py warm --url URL --paths FILE [--token-file F]
                                  requests every tile once (4 at a time): fills a tile cache
+  tiles.py settle --pid PID      waits until the process's CPU time stops growing (shikong's
+                                 background warm-up after start)
   tiles.py wrk --server S --cache on|off --file OUT
                                  parses one wrk --latency report into the results
 """
@@ -30,7 +32,7 @@ import urllib.request
 from common import month_bounds, pg_connect, record
 
 parser = argparse.ArgumentParser()
-parser.add_argument("step", choices=["postgis", "paths", "agree", "warm", "wrk"])
+parser.add_argument("step", choices=["postgis", "paths", "agree", "warm", "settle", "wrk"])
 parser.add_argument("--work", required=True)
 parser.add_argument("--results", required=True)
 parser.add_argument("--kind", default="dibao")
@@ -42,6 +44,7 @@ parser.add_argument("--sample", type=int, default=400)
 parser.add_argument("--server")
 parser.add_argument("--url")
 parser.add_argument("--paths")
+parser.add_argument("--pid", type=int)
 parser.add_argument("--cache")
 parser.add_argument("--file")
 parser.add_argument("--connections", type=int)
@@ -265,6 +268,24 @@ def warm():
     print(f"warmed {len(paths)} tiles of {args.url}")
 
 
+def settle():
+    import os
+    import time
+
+    def cpu_s():
+        fields = open(f"/proc/{args.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    started, last = time.perf_counter(), cpu_s()
+    while True:
+        time.sleep(2)
+        now = cpu_s()
+        if now - last < 0.1:  # under 5% of one core over 2 s
+            break
+        last = now
+    print(f"server settled after {time.perf_counter() - started:.0f} s")
+
+
 def parse_wrk():
     text = pathlib.Path(args.file).read_text()
     unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
@@ -288,4 +309,5 @@ def parse_wrk():
           + (f", {errors.group(1)} non-2xx" if errors else ""))
 
 
-{"postgis": postgis, "paths": paths, "agree": agree, "warm": warm, "wrk": parse_wrk}[args.step]()
+{"postgis": postgis, "paths": paths, "agree": agree, "warm": warm, "settle": settle,
+ "wrk": parse_wrk}[args.step]()
