@@ -825,6 +825,19 @@ mod tests {
 
     type Assigned = Vec<(u64, Option<i32>, Option<u64>)>;
 
+    /// Settings for a synthetic database of `records` in `dir`.
+    fn config_in(dir: &Path, records: u64) -> Config {
+        Config::resolve(
+            None,
+            FileConfig {
+                data_dir: Some(dir.to_path_buf()),
+                records: Some(records),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
     fn assigned(store: &Store, table: &str) -> Assigned {
         let conn = store.connection().unwrap();
         let mut stmt = conn
@@ -841,15 +854,7 @@ mod tests {
     #[test]
     fn reassigning_in_chunks_restores_every_row() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::resolve(
-            None,
-            FileConfig {
-                data_dir: Some(dir.path().to_path_buf()),
-                records: Some(20_000),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let config = config_in(dir.path(), 20_000);
         let store = bootstrap::ensure_database(&config).unwrap();
         let index = bootstrap::county_index(&store).unwrap();
         for table in ["service_objects", "facilities"] {
@@ -870,15 +875,7 @@ mod tests {
     #[test]
     fn an_interrupted_reassignment_keeps_the_server_from_starting_until_finished() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::resolve(
-            None,
-            FileConfig {
-                data_dir: Some(dir.path().to_path_buf()),
-                records: Some(5_000),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let config = config_in(dir.path(), 5_000);
         let store = bootstrap::ensure_database(&config).unwrap();
         // As a killed `shikong assign` leaves it.
         store.set_meta(bootstrap::REASSIGN_MARK, "running").unwrap();

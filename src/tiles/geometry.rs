@@ -146,12 +146,10 @@ fn rings_in_tile(
     use geo::BoundingRect;
     let mut out = Vec::new();
     for polygon in geometry {
-        let meets = polygon.exterior().bounding_rect().is_some_and(|r| {
-            r.min().x <= bounds.max().x
-                && r.max().x >= bounds.min().x
-                && r.min().y <= bounds.max().y
-                && r.max().y >= bounds.min().y
-        });
+        let meets = polygon
+            .exterior()
+            .bounding_rect()
+            .is_some_and(|r| bbox_meets([r.min().x, r.min().y, r.max().x, r.max().y], bounds));
         if !meets {
             continue;
         }
