@@ -28,6 +28,7 @@ bin="$CARGO_TARGET_DIR/release/shikong"
 
 start() { # $1 = tile cache MiB
   "$bin" --data-dir "$data_dir" serve --records "$records" --port "$port" --tile-cache-mb "$1" \
+    --rate-limit 0 \
     2>"$work/server.log" &
   for _ in $(seq 1 600); do
     curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
@@ -39,9 +40,14 @@ start() { # $1 = tile cache MiB
 # The tile list: for each county centroid, the tiles under it at z6..z10; per tile one set,
 # chosen as a planner's session would (division choropleth most, then hexagons, facilities).
 start 0
-curl -sf "http://127.0.0.1:$port/api/v1/divisions?level=county" >"$work/counties.json"
+# Tiles need sign-in: the first administrator's token the server wrote at its first start.
+token="$(cat "$data_dir/admin.token")" || { echo "no $data_dir/admin.token"; exit 1; }
+auth=(-H "Authorization: Bearer $token")
+curl -sf "${auth[@]}" "http://127.0.0.1:$port/api/v1/divisions?level=county" >"$work/counties.json"
 python3 - "$work/counties.json" "$work/paths.txt" <<'PY'
-import json, math, random, sys
+import json, random, sys
+sys.path.insert(0, "benches/peers")
+from common import tile_of
 counties = json.load(open(sys.argv[1]))["divisions"]
 random.seed(7)
 paths = set()
@@ -50,10 +56,7 @@ for d in counties:
         continue
     lon, lat = d["centroid"]
     for z in range(6, 11):
-        n = 2 ** z
-        x = int((lon + 180) / 360 * n)
-        phi = math.radians(lat)
-        y = int((1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2 * n)
+        x, y = tile_of(lon, lat, z)
         r = random.random()
         if r < 0.6:
             paths.add(f"/tiles/division/{z}/{x}/{y}.mvt?kind=dibao&measure=rate")
@@ -66,19 +69,10 @@ random.shuffle(paths)
 open(sys.argv[2], "w").write("\n".join(paths) + "\n")
 print(f"{len(paths)} distinct tiles")
 PY
-cat >"$work/list.lua" <<LUA
-local paths = {}
-for line in io.lines("$work/paths.txt") do paths[#paths + 1] = line end
-local i = 0
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
-end
-LUA
 
 report() { # $1 = label
-  wrk -t 2 -c "$connections" -d "$duration" --latency -s "$work/list.lua" \
-    "http://127.0.0.1:$port" >"$work/wrk.txt"
+  WRK_PATHS="$work/paths.txt" WRK_TOKEN="$token" wrk -t 2 -c "$connections" -d "$duration" \
+    --latency -s benches/load/list.lua "http://127.0.0.1:$port" >"$work/wrk.txt"
   awk -v label="$1" '
     / 50%/ { p50 = $2 } / 99%/ { p99 = $2 } /Requests\/sec/ { rps = $2 }
     / Non-2xx/ { bad = $NF }
@@ -92,12 +86,12 @@ report() { # $1 = label
 for z in 6 7 8 9 10; do
   for set in hex division; do
     p="$(grep -m1 "^/tiles/$set/$z/" "$work/paths.txt" || true)"
-    [ -n "$p" ] && curl -s -o /dev/null "http://127.0.0.1:$port$p"
+    [ -n "$p" ] && curl -s -o /dev/null "${auth[@]}" "http://127.0.0.1:$port$p"
   done
 done
 echo "== $(wc -l <"$work/paths.txt") tiles, $connections connections, $duration, $(nproc) cores, $records records"
 report uncached
 kill %1; wait 2>/dev/null || true
 start 256
-while read -r p; do curl -s -o /dev/null "http://127.0.0.1:$port$p"; done <"$work/paths.txt"
+while read -r p; do curl -s -o /dev/null "${auth[@]}" "http://127.0.0.1:$port$p"; done <"$work/paths.txt"
 report cached

@@ -9,14 +9,12 @@ figures for every kind, compared per county.
 """
 
 import argparse
-import http.client
 import json
 import pathlib
 import time
-import urllib.parse
 
-from common import (describe_plan, duckdb_connect, median, month_bounds, pg_connect,
-                    pg_parallel, record, timed)
+from common import (api_getter, describe_plan, duckdb_connect, median, month_bounds, pg_connect,
+                    pg_parallel, record, timed, wait_idle)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("source", choices=["duckdb", "postgis", "api", "compare"])
@@ -126,35 +124,11 @@ def postgis_source():
     save("postgis", figures)
 
 
-def wait_idle(pid, limit_s=300):
-    """Waits until the server's start-up work in the background (simplified boundaries,
-    warm-up figures) is done: under 5 % of a core over a second, twice in a row."""
-    def cpu():
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-
-    quiet, started = 0, time.time()
-    while quiet < 2 and time.time() - started < limit_s:
-        before = cpu()
-        time.sleep(1)
-        quiet = quiet + 1 if cpu() - before < 5 else 0
-
-
 def api_source():
     if args.server_pid:
         wait_idle(args.server_pid)
     token = pathlib.Path(args.token_file).read_text().strip()
-    url = urllib.parse.urlsplit(args.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def get(path):
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise SystemExit(f"GET {path}: HTTP {response.status} {body[:300]!r}")
-        return json.loads(body)
+    get = api_getter(args.url, token)
 
     meta = get("/api/v1/meta")
     if meta["months"]["last"] != month:

@@ -1,11 +1,17 @@
-"""Shared helpers of the peer harness: results file, timing, DuckDB with the spatial extension
-loaded offline from the PyPI package, PostgreSQL connection (libpq environment from run.sh)."""
+"""Shared helpers of the harnesses (benches/peers, benches/scale): results file, timing, DuckDB
+with the spatial extension loaded offline from the PyPI package, PostgreSQL connection (libpq
+environment from run.sh), the shikong API, waiting for a server to settle, wrk reports, tile
+addresses. Standard library at import time: benches/scale uses it without the peers' venv."""
 
+import http.client
 import importlib.util
 import json
+import math
 import pathlib
+import re
 import statistics
 import time
+import urllib.parse
 
 
 def record(results, step, **fields):
@@ -113,3 +119,66 @@ def describe_plan(node):
         name += f" on {node['Relation Name']}"
     children = [describe_plan(c) for c in node.get("Plans", [])]
     return name + (" [" + "; ".join(children) + "]" if children else "")
+
+
+def api_getter(base_url, token, timeout=120):
+    """A GET of shikong's JSON API over one keep-alive connection with the bearer token;
+    anything but 200 ends the run."""
+    url = urllib.parse.urlsplit(base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get(path):
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"GET {path}: HTTP {response.status} {body[:300]!r}")
+        return json.loads(body)
+
+    return get
+
+
+def wait_idle(pid, limit_s=300):
+    """Waits until the server's start-up work in the background (simplified boundaries,
+    warm-up figures) is done: under 5 % of a core over a second, twice in a row. Returns the
+    seconds waited."""
+    def cpu():
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    quiet, started = 0, time.time()
+    while quiet < 2 and time.time() - started < limit_s:
+        before = cpu()
+        time.sleep(1)
+        quiet = quiet + 1 if cpu() - before < 5 else 0
+    return time.time() - started
+
+
+def parse_wrk(text):
+    """Requests, requests/s, p50/p90/p99 (ms) and non-2xx answers of a `wrk --latency` report."""
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+    def ms(value):
+        number, suffix = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
+        return round(float(number) * unit[suffix], 3)
+
+    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", text, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket = re.search(r"Socket errors: (.*)", text)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", text).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+        "p50_ms": ms(latency["50"]), "p90_ms": ms(latency["90"]), "p99_ms": ms(latency["99"]),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket.group(1) if socket else None,
+    }
+
+
+def tile_of(lon, lat, z):
+    """The Web-Mercator XYZ tile (x, y) holding a lon/lat point at zoom z."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    phi = math.radians(lat)
+    y = int((1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2 * n)
+    return x, y

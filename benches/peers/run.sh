@@ -122,16 +122,19 @@ agg=(--work "$work" --results "$results" --kind "$kind")
 "$py" "$here/aggregate.py" duckdb "${agg[@]}" --db "$data_dir/shikong.duckdb" \
   --threads "1,$(nproc)"
 "$py" "$here/aggregate.py" postgis "${agg[@]}" --workers "0,$(nproc)"
+wait_up() { # $1 = URL answering once up, $2 = pid, $3 = name, $4 = log, $5 = seconds
+  for _ in $(seq 1 $(($5 * 5))); do
+    curl -sf "$1" >/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "$3 did not start"; cat "$4"; exit 1
+}
 start_server() { # extra serve options
   "$bin" --data-dir "$data_dir" serve --records "$records" --port "$port" "$@" \
     >"$work/server.log" 2>&1 &
   server=$!
-  for _ in $(seq 1 1500); do
-    curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "the shikong server did not start"; cat "$work/server.log"; exit 1
+  wait_up "http://127.0.0.1:$port/health" "$server" "the shikong server" "$work/server.log" 300
 }
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
 start_server
@@ -189,27 +192,12 @@ postgres:
 YAML
   "$martin" --config "$work/martin.yaml" >"$work/martin.log" 2>&1 &
   martin_server=$!
-  for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$martin_port/catalog" >/dev/null && return 0
-    kill -0 "$martin_server" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "martin did not start"; cat "$work/martin.log"; exit 1
+  wait_up "http://127.0.0.1:$martin_port/catalog" "$martin_server" martin "$work/martin.log" 60
 }
 stop_martin() { kill "$martin_server"; wait "$martin_server" 2>/dev/null || true; martin_server=""; }
 load() { # $1 = server, $2 = cache on|off, $3 = base URL, $4 = paths file, $5 = bearer token or ""
-  cat >"$work/list.lua" <<LUA
-local paths = {}
-for line in io.lines("$4") do paths[#paths + 1] = line end
-local headers = { ["Accept-Encoding"] = "gzip" }
-if "$5" ~= "" then headers["Authorization"] = "Bearer $5" end
-local i = 0
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i], headers)
-end
-LUA
-  wrk -t 2 -c "$connections" -d "$duration" --latency -s "$work/list.lua" "$3" >"$work/wrk.out"
+  WRK_PATHS="$4" WRK_TOKEN="$5" wrk -t 2 -c "$connections" -d "$duration" --latency \
+    -s benches/load/list.lua "$3" >"$work/wrk.out"
   "$py" "$here/tiles.py" wrk "${tiles[@]}" --server "$1" --cache "$2" --file "$work/wrk.out" \
     --connections "$connections" --duration "$duration"
 }

@@ -23,13 +23,12 @@ partition of the zoom's level with code, name, level and the month's count of on
 import argparse
 import gzip
 import json
-import math
 import pathlib
 import random
 import re
 import urllib.request
 
-from common import month_bounds, pg_connect, record
+from common import month_bounds, parse_wrk, pg_connect, record, tile_of, wait_idle
 
 parser = argparse.ArgumentParser()
 parser.add_argument("step", choices=["postgis", "paths", "agree", "warm", "settle", "wrk"])
@@ -150,14 +149,6 @@ def postgis():
     print(f"PostGIS division shapes: {rows} (z0-{PRESIMPLIFY_MAX_ZOOM + 1}), {vertices} vertices")
 
 
-def tile_of(lon, lat, z):
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    phi = math.radians(lat)
-    y = int((1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2 * n)
-    return x, y
-
-
 def paths():
     import csv
 
@@ -269,45 +260,17 @@ def warm():
 
 
 def settle():
-    import os
-    import time
-
-    def cpu_s():
-        fields = open(f"/proc/{args.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    started, last = time.perf_counter(), cpu_s()
-    while True:
-        time.sleep(2)
-        now = cpu_s()
-        if now - last < 0.1:  # under 5% of one core over 2 s
-            break
-        last = now
-    print(f"server settled after {time.perf_counter() - started:.0f} s")
+    print(f"server settled after {wait_idle(args.pid):.0f} s")
 
 
-def parse_wrk():
-    text = pathlib.Path(args.file).read_text()
-    unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
-
-    def ms(value):
-        number, suffix = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
-        return float(number) * unit[suffix]
-
-    latency = {p: ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", text, re.M)}
-    requests = int(re.search(r"(\d+) requests in", text).group(1))
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    socket = re.search(r"Socket errors: (.*)", text)
+def load_report():
+    r = parse_wrk(pathlib.Path(args.file).read_text())
     record(args.results, "tiles_load", server=args.server, cache=args.cache,
-           connections=args.connections, duration=args.duration, requests=requests, rps=rps,
-           p50_ms=latency["50"], p90_ms=latency["90"], p99_ms=latency["99"],
-           non_2xx=int(errors.group(1)) if errors else 0,
-           socket_errors=socket.group(1) if socket else None)
-    print(f"{args.server:8} cache {args.cache:3}: {rps:9.1f} req/s, p50 {latency['50']:.2f} ms, "
-          f"p99 {latency['99']:.2f} ms, {requests} requests"
-          + (f", {errors.group(1)} non-2xx" if errors else ""))
+           connections=args.connections, duration=args.duration, **r)
+    print(f"{args.server:8} cache {args.cache:3}: {r['rps']:9.1f} req/s, p50 {r['p50_ms']:.2f} ms, "
+          f"p99 {r['p99_ms']:.2f} ms, {r['requests']} requests"
+          + (f", {r['non_2xx']} non-2xx" if r["non_2xx"] else ""))
 
 
 {"postgis": postgis, "paths": paths, "agree": agree, "warm": warm, "settle": settle,
- "wrk": parse_wrk}[args.step]()
+ "wrk": load_report}[args.step]()

@@ -66,17 +66,8 @@ token="$(cat "$data_dir/admin.token")"
 base="http://127.0.0.1:$port"
 python3 "$here/serve.py" --base "$base" --token "$token" --pid "$server" --work "$work" \
   --results "$stages"
-cat >"$work/list.lua" <<LUA
-local paths = {}
-for line in io.lines("$work/paths.txt") do paths[#paths + 1] = line end
-local headers = { ["Accept-Encoding"] = "gzip", ["Authorization"] = "Bearer $token" }
-local i = 0
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i], headers)
-end
-LUA
-wrk -t 2 -c "$connections" -d "$duration" --latency -s "$work/list.lua" "$base" | tee "$work/wrk.out"
+WRK_PATHS="$work/paths.txt" WRK_TOKEN="$token" wrk -t 2 -c "$connections" -d "$duration" \
+  --latency -s benches/load/list.lua "$base" | tee "$work/wrk.out"
 python3 "$here/serve.py" --wrk "$work/wrk.out" --pid "$server" --results "$stages" \
   --connections "$connections" --duration "$duration"
 kill "$server"; wait "$server" 2>/dev/null || true; server=""

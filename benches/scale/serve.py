@@ -13,15 +13,16 @@
 """
 
 import argparse
-import http.client
 import json
-import math
-import os
+import pathlib
 import random
-import re
 import statistics
+import sys
 import time
-import urllib.parse
+
+# The harnesses' shared helpers (standard library only at import).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "peers"))
+from common import api_getter, parse_wrk, tile_of, wait_idle  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--base")
@@ -49,17 +50,7 @@ def memory():
 
 
 def statistic():
-    url = urllib.parse.urlsplit(args.base)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
-    headers = {"Authorization": f"Bearer {args.token}"}
-
-    def get(path):
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise SystemExit(f"GET {path}: HTTP {response.status} {body[:300]!r}")
-        return json.loads(body)
+    get = api_getter(args.base, args.token, timeout=600)
 
     meta = get("/api/v1/meta")
     month = meta["months"]["last"]
@@ -88,10 +79,7 @@ def statistic():
             continue
         lon, lat = d["centroid"]
         for z in range(4, 11):
-            n = 2**z
-            x = int((lon + 180) / 360 * n)
-            phi = math.radians(lat)
-            y = int((1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2 * n)
+            x, y = tile_of(lon, lat, z)
             if rng.random() < 0.6:
                 paths.add(f"/tiles/division/{z}/{x}/{y}.mvt?kind=dibao&measure=count")
             else:
@@ -103,43 +91,19 @@ def statistic():
     record(stage="tile_list", tiles=len(paths), **memory())
 
 
-def parse_wrk():
-    text = open(args.wrk).read()
-    unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
-
-    def ms(value):
-        number, suffix = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
-        return round(float(number) * unit[suffix], 2)
-
-    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", text, re.M))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+def load_report():
     record(stage="tiles", connections=args.connections, duration=args.duration,
-           requests=int(re.search(r"(\d+) requests in", text).group(1)),
-           rps=float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-           p50_ms=ms(latency["50"]), p90_ms=ms(latency["90"]), p99_ms=ms(latency["99"]),
-           non_2xx=int(errors.group(1)) if errors else 0, **memory())
+           **parse_wrk(open(args.wrk).read()), **memory())
 
 
 def settle():
-    def cpu_s():
-        fields = open(f"/proc/{args.pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    started = time.perf_counter()
-    last = cpu_s()
-    while True:
-        time.sleep(2)
-        now = cpu_s()
-        if now - last < 0.1:  # under 5% of one core over 2 s
-            break
-        last = now
-    record(stage="serve_warm", wall_s=round(time.perf_counter() - started, 1), cpu_s=round(now, 1),
-           **memory())
+    waited = wait_idle(args.pid, limit_s=3600)
+    record(stage="serve_warm", wall_s=round(waited, 1), **memory())
 
 
 if args.settle:
     settle()
 elif args.wrk:
-    parse_wrk()
+    load_report()
 else:
     statistic()
