@@ -2,8 +2,8 @@
 //! share of them within the catchment radius of a facility, their mean E2SFCA
 //! accessibility, and whether the cell is a service desert (demand and no capacity in reach).
 
-use super::geometry::TileId;
-use super::hex::{hexagon_commands, mercator, tile_band};
+use super::geometry::{mercator, TileId};
+use super::hex::{hexagon_commands, tile_band};
 use super::mvt::{encode_tile, Layer, Value};
 use crate::domain::DivisionCode;
 use h3o::{CellIndex, LatLng};

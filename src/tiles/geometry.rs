@@ -125,15 +125,17 @@ pub fn tile_rings_world(geometry: &MultiPolygon<f64>, tile: &TileId) -> Vec<Vec<
 /// World Web-Mercator units of a lon/lat multipolygon: x east and y south, 0..1 over the
 /// world (y clamped at ±85.05°), the coordinates every tile is a scaled window of.
 pub fn to_world(geometry: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    const WORLD: TileId = TileId { z: 0, x: 0, y: 0 };
-    let extent = f64::from(EXTENT);
     geometry.map_coords(|c| {
-        let p = WORLD.project(c.x, c.y);
-        Coord {
-            x: p.x / extent,
-            y: p.y / extent,
-        }
+        let (x, y) = mercator(c.x, c.y);
+        Coord { x, y }
     })
+}
+
+/// World Mercator (0..1, y down) of lon/lat degrees.
+pub fn mercator(lon: f64, lat: f64) -> (f64, f64) {
+    const WORLD: TileId = TileId { z: 0, x: 0, y: 0 };
+    let p = WORLD.project(lon, lat);
+    (p.x / f64::from(EXTENT), p.y / f64::from(EXTENT))
 }
 
 /// The rings of the parts of `geometry` whose bounding box meets `bounds` (in the

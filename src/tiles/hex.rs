@@ -4,7 +4,7 @@
 //! A [`HexIndex`] holds one month's counts at one resolution, its cells sorted by Web-Mercator
 //! x, so a tile is a binary search for its column band and a filter on y.
 
-use super::geometry::{tile_rings, TileId, BUFFER};
+use super::geometry::{mercator, tile_rings, TileId, BUFFER};
 use super::mvt::{encode_tile, polygon_commands, Layer, Value, EXTENT};
 use crate::analytics::snapshot::CellCount;
 use crate::domain::Kind;
@@ -52,13 +52,6 @@ pub struct HexIndex {
     /// For viewers: only the total per cell, hidden when 1..k−1 (per-kind counts left out,
     /// so no kind can be recovered by subtraction).
     suppress_below: Option<u32>,
-}
-
-/// World Mercator (0..1, y down) of lon/lat degrees.
-pub(super) fn mercator(lon: f64, lat: f64) -> (f64, f64) {
-    const WORLD: TileId = TileId { z: 0, x: 0, y: 0 };
-    let p = WORLD.project(lon, lat);
-    (p.x / f64::from(EXTENT), p.y / f64::from(EXTENT))
 }
 
 impl HexIndex {
