@@ -3,15 +3,18 @@
 //!
 //! - `commit`: 200,000 valid 低保 rows land as one batch;
 //! - `reject_at_end`: the same with a bad check digit on the last row, so every row is
-//!   validated and appended, then the batch rolls back.
+//!   validated and appended, then the batch rolls back;
+//! - `land_only`: the storage part alone: the same number of already-validated records
+//!   appended to `service_objects` and committed (DuckDB's columnar write, one core), the
+//!   ceiling for the whole pipeline.
 //!
 //! Run: `cargo bench --bench ingest` (criterion reports rows/s).
 
 use chrono::{Days, NaiveDate};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use shikong::config::{Config, FileConfig};
-use shikong::domain::identity::make_id_number;
-use shikong::domain::Kind;
+use shikong::domain::identity::{make_id_number, mask_id_number};
+use shikong::domain::{Kind, ServiceObject};
 use shikong::ingest::{self, IngestRequest, References};
 use shikong::store::Store;
 use std::fmt::Write;
@@ -94,7 +97,67 @@ fn bench_ingest(c: &mut Criterion) {
             )
         });
     }
+    // The same records as a batch of valid rows would produce, straight into the store.
+    let hasher = shikong::bootstrap::load_or_create_key(&config.hmac_key_file).unwrap();
+    let mut batch_id = 1_000_000;
+    group.bench_function("land_only", |b| {
+        b.iter_batched(
+            || {
+                batch_id += 1;
+                records(&hasher, batch_id)
+            },
+            |rows| {
+                let mut loader = store.begin_load().unwrap();
+                loader.append_objects(&rows).unwrap();
+                loader
+                    .commit(rows[0].batch_id, "bench", "land_only", None)
+                    .unwrap();
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     group.finish();
+}
+
+/// Validated 低保 records as [`csv`] rows become: hashed and masked ID, county, H3 cell.
+fn records(hasher: &shikong::domain::identity::PersonHasher, batch_id: u64) -> Vec<ServiceObject> {
+    let birth = NaiveDate::from_ymd_opt(1940, 1, 1).unwrap();
+    let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    (0..ROWS)
+        .map(|i| {
+            let id = make_id_number(
+                330106,
+                birth + Days::new(i / 1000 + batch_id),
+                (i % 1000) as u16,
+            );
+            let (lon, lat) = (
+                120.13 + (i % 97) as f64 * 0.0002,
+                30.26 + (i % 89) as f64 * 0.0002,
+            );
+            ServiceObject {
+                id: batch_id * ROWS + i,
+                kind: Kind::Dibao,
+                lon,
+                lat,
+                declared_code: 330106,
+                county_code: Some(330106),
+                h3: h3o::LatLng::new(lat, lon)
+                    .ok()
+                    .map(|p| u64::from(p.to_cell(h3o::Resolution::Nine))),
+                valid_from: from,
+                valid_to: None,
+                person_hash: Some(hasher.hash_id_number(&id)),
+                person_masked: Some(mask_id_number(&id)),
+                credit_code: None,
+                attrs: format!(
+                    r#"{{"area":"urban","household_size":{},"monthly_amount":{}}}"#,
+                    1 + i % 4,
+                    500 + i % 500
+                ),
+                batch_id,
+            }
+        })
+        .collect()
 }
 
 criterion_group!(benches, bench_ingest);

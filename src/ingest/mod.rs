@@ -21,7 +21,9 @@ use chrono::Datelike;
 use geo::MultiPolygon;
 use rayon::prelude::*;
 use read::{HeaderMap, OwnedRow};
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::Instant;
 use validate::{Accepted, RowResult, Validator};
@@ -373,9 +375,12 @@ struct BatchState {
     flagged_rows: u64,
     problems: Vec<ProblemRow>,
     /// Rows and rows in error per declared division (current code).
-    divisions: HashMap<u32, (u64, u64)>,
-    /// First line of each identity seen, with its interval, to find duplicates in the batch.
-    seen: HashMap<u128, Vec<(i32, i32, u64)>>,
+    divisions: FxHashMap<u32, (u64, u64)>,
+    /// The first interval and line of each identity seen, to find duplicates in the batch.
+    seen: FxHashMap<u128, (i32, i32, u64)>,
+    /// Further intervals of identities seen more than once (few: one map entry per row
+    /// stays allocation-free).
+    seen_again: FxHashMap<u128, Vec<(i32, i32, u64)>>,
     objects: Vec<crate::domain::ServiceObject>,
     facilities: Vec<crate::domain::Facility>,
     /// A database error while appending.
@@ -394,8 +399,9 @@ impl BatchState {
             rejected_rows: 0,
             flagged_rows: 0,
             problems: Vec::new(),
-            divisions: HashMap::new(),
-            seen: HashMap::new(),
+            divisions: FxHashMap::default(),
+            seen: FxHashMap::default(),
+            seen_again: FxHashMap::default(),
             objects: Vec::new(),
             facilities: Vec::new(),
             failure: None,
@@ -529,11 +535,22 @@ impl BatchState {
         };
         let day = |d: chrono::NaiveDate| d.num_days_from_ce();
         let (from, to) = (day(from), to.map_or(i32::MAX, day));
-        let entries = self.seen.entry(key).or_default();
-        if let Some(&(_, _, first)) = entries.iter().find(|(f, t, _)| *f < to && from < *t) {
-            return Some(first);
+        let overlaps = |&(f, t, _): &(i32, i32, u64)| f < to && from < t;
+        let first = match self.seen.entry(key) {
+            Entry::Vacant(slot) => {
+                slot.insert((from, to, line));
+                return None;
+            }
+            Entry::Occupied(slot) => *slot.get(),
+        };
+        if overlaps(&first) {
+            return Some(first.2);
         }
-        entries.push((from, to, line));
+        let more = self.seen_again.entry(key).or_default();
+        if let Some(&(_, _, earlier)) = more.iter().find(|e| overlaps(e)) {
+            return Some(earlier);
+        }
+        more.push((from, to, line));
         None
     }
 
@@ -603,10 +620,22 @@ fn csv_batch(
         Ok(chunk)
     };
     let mut chunk = read_chunk(&mut reader).map_err(|p| vec![p])?;
+    let mut validated: Option<Vec<(u64, RowResult)>> = None;
     while !chunk.is_empty() {
-        // Read the next chunk while this one is validated.
-        let (next, results) = rayon::join(
-            || read_chunk(&mut reader),
+        // Three stages at once: the next chunk is read and the previous one appended (serial,
+        // one core) while this one is validated (on every core that is free).
+        let ((next, ()), results) = rayon::join(
+            || {
+                rayon::join(
+                    || read_chunk(&mut reader),
+                    || {
+                        if let Some(results) = validated.take() {
+                            state.take(results);
+                            progress(state.rows);
+                        }
+                    },
+                )
+            },
             || {
                 chunk
                     .par_iter()
@@ -615,9 +644,22 @@ fn csv_batch(
                     .collect::<Vec<_>>()
             },
         );
+        validated = Some(results);
+        chunk = match next {
+            Ok(next) => next,
+            Err(p) => {
+                // Rows before the broken one are still reported.
+                if let Some(results) = validated.take() {
+                    state.take(results);
+                    progress(state.rows);
+                }
+                return Err(vec![p]);
+            }
+        };
+    }
+    if let Some(results) = validated {
         state.take(results);
         progress(state.rows);
-        chunk = next.map_err(|p| vec![p])?;
     }
     Ok(map.ignored)
 }

@@ -12,7 +12,7 @@ use crate::domain::{
 };
 use crate::spatial::{BoundaryDistance, CountyIndex};
 use chrono::{Datelike, Days, NaiveDate};
-use serde_json::{Map, Value};
+use std::fmt::Write;
 
 /// A row that passed: the record to store (ids are given when appended).
 #[derive(Debug, Clone)]
@@ -189,12 +189,10 @@ impl Validator<'_> {
                 problems,
             };
         };
+        let original = changed_from.map(|old| format!("{old:06}"));
         let mut attrs = attrs;
-        if let Some(old) = changed_from {
-            attrs.insert(
-                "declared_code_original".into(),
-                Value::from(format!("{old:06}")),
-            );
+        if let Some(old) = &original {
+            attrs.push(("declared_code_original", Cell::Text(old)));
         }
         let record = if self.kind.is_facility() {
             let (Some(name), Some(capacity), Some(credit)) = (facility_name, capacity, credit)
@@ -238,7 +236,7 @@ impl Validator<'_> {
                 person_hash,
                 person_masked,
                 credit_code: credit,
-                attrs: Value::Object(attrs).to_string(),
+                attrs: attrs_json(attrs),
                 batch_id: 0,
             })
         };
@@ -457,21 +455,19 @@ impl Validator<'_> {
         }
     }
 
-    fn attributes(
+    fn attributes<'f>(
         &self,
         line: u64,
-        fields: &[Option<&str>],
+        fields: &[Option<&'f str>],
         problems: &mut Vec<Problem>,
-    ) -> Map<String, Value> {
-        let mut attrs = Map::new();
+    ) -> Vec<(&'static str, Cell<'f>)> {
+        let mut attrs = Vec::new();
         for (i, c) in self.columns.iter().enumerate().filter(|(_, c)| c.attr) {
             let Some(raw) = fields.get(i).copied().flatten() else {
                 continue;
             };
             match typed(c.ty, raw) {
-                Some(v) => {
-                    attrs.insert(c.name.to_string(), v);
-                }
+                Some(v) => attrs.push((c.name, v)),
                 None => problems.push(
                     Problem::new(line, c.name, raw, Reason::ValueInvalid)
                         .detail(contract_hint(c.ty)),
@@ -495,9 +491,9 @@ impl Validator<'_> {
                 continue;
             };
             match (c.name, typed(c.ty, raw)) {
-                ("name", Some(Value::String(s))) => name = Some(s),
-                ("capacity", Some(v)) => capacity = v.as_u64().map(|n| n as u32),
-                ("occupied", Some(v)) => occupied = v.as_u64().map(|n| n as u32),
+                ("name", Some(Cell::Text(s))) => name = Some(s.to_string()),
+                ("capacity", Some(Cell::Int(n))) => capacity = u32::try_from(n).ok(),
+                ("occupied", Some(Cell::Int(n))) => occupied = u32::try_from(n).ok(),
                 (_, _) => problems.push(
                     Problem::new(line, c.name, raw, Reason::ValueInvalid)
                         .detail(contract_hint(c.ty)),
@@ -516,10 +512,61 @@ impl Validator<'_> {
     }
 }
 
+/// A checked attribute value, borrowed from the row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cell<'f> {
+    Text(&'f str),
+    Int(i64),
+    Number(f64),
+    Choice(&'static str),
+    Bool(bool),
+}
+
+/// The attributes as a JSON object with keys in name order, written directly (a
+/// `serde_json::Map` per row cost a tenth of ingest time in allocations).
+fn attrs_json(mut attrs: Vec<(&str, Cell)>) -> String {
+    attrs.sort_unstable_by_key(|(name, _)| *name);
+    let mut out = String::with_capacity(2 + attrs.len() * 24);
+    out.push('{');
+    for (i, (name, value)) in attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        json_string(&mut out, name);
+        out.push(':');
+        match *value {
+            Cell::Text(s) => json_string(&mut out, s),
+            Cell::Choice(s) => json_string(&mut out, s),
+            Cell::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            // serde_json's own formatting, so stored numbers read back exactly.
+            Cell::Number(x) => out.push_str(
+                &serde_json::Number::from_f64(x)
+                    .map_or_else(|| "null".to_string(), |n| n.to_string()),
+            ),
+            Cell::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// Appends `s` as a JSON string literal.
+fn json_string(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::Value::from(s).to_string());
+    }
+}
+
 /// The value of a typed cell, `None` when it does not fit.
-fn typed(ty: FieldType, raw: &str) -> Option<Value> {
+fn typed(ty: FieldType, raw: &str) -> Option<Cell<'_>> {
     match ty {
-        FieldType::Text => Some(Value::from(raw)),
+        FieldType::Text => Some(Cell::Text(raw)),
         FieldType::Int { min, max } => raw
             .parse::<i64>()
             .ok()
@@ -530,22 +577,22 @@ fn typed(ty: FieldType, raw: &str) -> Option<Value> {
                     .map(|f| f as i64)
             })
             .filter(|n| (min..=max).contains(n))
-            .map(Value::from),
+            .map(Cell::Int),
         FieldType::Number { min, max } => raw
             .parse::<f64>()
             .ok()
             .filter(|n| n.is_finite() && (min..=max).contains(n))
-            .map(Value::from),
+            .map(Cell::Number),
         FieldType::Choice(values) => values
             .iter()
             .find(|(v, zh)| raw.eq_ignore_ascii_case(v) || raw == *zh)
-            .map(|(v, _)| Value::from(*v)),
+            .map(|(v, _)| Cell::Choice(v)),
         FieldType::Bool => match raw.to_ascii_lowercase().as_str() {
-            "true" | "1" | "是" | "y" | "yes" => Some(Value::Bool(true)),
-            "false" | "0" | "否" | "n" | "no" => Some(Value::Bool(false)),
+            "true" | "1" | "是" | "y" | "yes" => Some(Cell::Bool(true)),
+            "false" | "0" | "否" | "n" | "no" => Some(Cell::Bool(false)),
             _ => None,
         },
-        _ => Some(Value::from(raw)),
+        _ => Some(Cell::Text(raw)),
     }
 }
 
@@ -600,4 +647,35 @@ fn years_between(birth: NaiveDate, on: NaiveDate) -> i32 {
         years -= 1;
     }
     years
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written attrs JSON is what serde_json writes for the same object.
+    #[test]
+    fn attrs_json_matches_serde_json() {
+        let attrs = vec![
+            ("reason", Cell::Text("因病 \"致贫\"\\\n\t")),
+            ("amount", Cell::Number(512.5)),
+            ("tiny", Cell::Number(1e-7)),
+            ("household_size", Cell::Int(-3)),
+            ("area", Cell::Choice("urban")),
+            ("disabled", Cell::Bool(true)),
+        ];
+        let mut reference = serde_json::Map::new();
+        for (name, cell) in &attrs {
+            let value = match *cell {
+                Cell::Text(s) | Cell::Choice(s) => serde_json::Value::from(s),
+                Cell::Int(n) => serde_json::Value::from(n),
+                Cell::Number(x) => serde_json::Value::from(x),
+                Cell::Bool(b) => serde_json::Value::from(b),
+            };
+            reference.insert(name.to_string(), value);
+        }
+        let reference = serde_json::Value::Object(reference).to_string();
+        assert_eq!(attrs_json(attrs), reference);
+        assert_eq!(attrs_json(Vec::new()), "{}");
+    }
 }
