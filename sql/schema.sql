@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS division_code_changes (
     reason         VARCHAR,
     PRIMARY KEY (old_code, new_code, effective_date)
 );
+-- The retired code's name, for statistics by the divisions of their month (added in place:
+-- databases built before it keep their data).
+ALTER TABLE division_code_changes ADD COLUMN IF NOT EXISTS old_name VARCHAR;
 
 -- The batch ledger: every load of records (generated, ingested or imported), whether it
 -- landed or not. A batch lands whole (one transaction) or not at all.

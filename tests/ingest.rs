@@ -276,6 +276,110 @@ fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothin
     eprintln!("10⁶ rows committed in {} s", json["seconds"]);
 }
 
+/// A province loads its history under the codes of then: the records land in today's
+/// counties, the months open, and `boundaries=month` counts them by the divisions of their
+/// month (宁河县 before it became 宁河区; 东城区 with 崇文区 before they merged).
+#[test]
+fn history_counts_by_the_divisions_of_its_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::run_ok(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "init",
+        "--records",
+        &RECORDS.to_string(),
+    ]);
+    let birth = chrono::NaiveDate::from_ymd_opt(1950, 3, 1).unwrap();
+    let slice = |name: &str, rows: &[(u32, f64, f64)], from: &str| {
+        let mut text = String::from(
+            "division_code,lon,lat,valid_from,id_number,area,household_size,monthly_amount\n",
+        );
+        for (i, (code, lon, lat)) in rows.iter().enumerate() {
+            let id = make_id_number(*code, birth, i as u16 * 2 + 1);
+            text.push_str(&format!("{code},{lon},{lat},{from},{id},rural,2,600\n"));
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // 宁河县 (120221) became 宁河区 (120117) on 2015-07-01.
+    let ninghe = slice("ninghe.csv", &[(120221, 117.826, 39.329); 5], "2015-01-01");
+    let (ok, json, stderr) = ingest(
+        &data,
+        &ninghe,
+        &[
+            "--kind",
+            "dibao",
+            "--province",
+            "120000",
+            "--month",
+            "2015-06",
+        ],
+        &dir.path().join("ninghe.problems.csv"),
+    );
+    assert!(ok, "{json} {stderr}");
+    // 崇文区 (110103) merged into 东城区 (110101) on 2010-06-28.
+    let mut dongcheng = vec![(110103, 116.4166, 39.9288); 3];
+    dongcheng.extend([(110101, 116.4166, 39.9288); 2]);
+    let dongcheng = slice("dongcheng.csv", &dongcheng, "2010-01-01");
+    let (ok, json, stderr) = ingest(
+        &data,
+        &dongcheng,
+        &[
+            "--kind",
+            "dibao",
+            "--province",
+            "110000",
+            "--month",
+            "2010-05",
+        ],
+        &dir.path().join("dongcheng.problems.csv"),
+    );
+    assert!(ok, "{json} {stderr}");
+
+    let server = common::Server::start(&data, RECORDS);
+    let api = format!("{}/api/v1", server.base);
+    let meta = common::get_json(&format!("{api}/meta"));
+    assert_eq!(meta["months"]["first"], "2010-05", "{meta}");
+    let rows = |query: &str| -> Vec<serde_json::Value> {
+        let body = common::get_json(&format!("{api}/stats?level=county&kind=dibao&{query}"));
+        body["rows"].as_array().unwrap().clone()
+    };
+    let row =
+        |rows: &[serde_json::Value], code: &str| rows.iter().find(|r| r["code"] == code).cloned();
+    // Today's divisions: the records are in 宁河区.
+    let now = rows("parent=120000&month=2015-06");
+    assert_eq!(row(&now, "120117").unwrap()["count"], 5);
+    assert!(row(&now, "120221").is_none());
+    // The month's divisions: 宁河县, whose code today is 120117.
+    let then = rows("parent=120000&month=2015-06&boundaries=month");
+    let ninghe = row(&then, "120221").expect("宁河县 in 2015-06");
+    assert_eq!(ninghe["name"], "宁河县");
+    assert_eq!(ninghe["current_code"], "120117");
+    assert_eq!(ninghe["count"], 5);
+    assert!(row(&then, "120117").is_none());
+    assert_eq!(then.len(), now.len());
+    // After the change the two views agree.
+    let later = rows("parent=120000&month=2015-07&boundaries=month");
+    assert_eq!(row(&later, "120117").unwrap()["count"], 5);
+    // Before the merger 东城区 and 崇文区 are one row: no boundary of the month splits them.
+    let merged = rows("parent=110000&month=2010-05&boundaries=month");
+    let dongcheng = row(&merged, "110101").unwrap();
+    assert_eq!(dongcheng["count"], 5);
+    assert_eq!(dongcheng["name"], "东城区、崇文区");
+    let parts: Vec<_> = dongcheng["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_u64().unwrap())
+        .collect();
+    assert_eq!(parts, vec![110101, 110103]);
+    let (status, body) = common::get(&format!("{api}/stats?boundaries=then"));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("boundaries"), "{body}");
+}
+
 /// `datasets/contracts/README.md` shows each kind's column contract exactly as the code
 /// checks it (regenerate with `SHIKONG_WRITE_CONTRACTS=1 cargo test --release --test ingest contracts`).
 #[test]

@@ -4,7 +4,7 @@
 
 use super::snapshot::Snapshot;
 use super::AnalyticsError;
-use crate::domain::{DivisionCode, Kind, Level, Month, Registry};
+use crate::domain::{CodeChanges, DivisionCode, Kind, Level, Month, PastDivision, Registry};
 use crate::store::{DivisionFacts, MonthCounts};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -71,6 +71,12 @@ pub struct DivisionCount {
     pub rate_per_10k: Option<f64>,
     /// What viewers may not see of it.
     pub hidden: Hidden,
+    /// Today's code of a division of the month renamed since (撤县设区 …), when the row is
+    /// by the divisions of its month.
+    pub current_code: Option<DivisionCode>,
+    /// The divisions of the month merged since into this row's (合并, 并入): their figures are
+    /// together, as no boundary of the month splits them.
+    pub parts: Vec<PastDivision>,
 }
 
 impl DivisionCount {
@@ -117,6 +123,10 @@ struct DivisionCountJson {
     rate_per_10k: Option<f64>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     suppressed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_code: Option<DivisionCode>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parts: Vec<PastDivision>,
 }
 
 impl From<DivisionCount> for DivisionCountJson {
@@ -136,6 +146,8 @@ impl From<DivisionCount> for DivisionCountJson {
             name: r.name,
             level: r.level,
             population: r.population,
+            current_code: r.current_code,
+            parts: r.parts,
         }
     }
 }
@@ -165,11 +177,53 @@ pub struct StatsResult {
     /// Whether any figure is suppressed (viewers).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub suppressed: bool,
+    /// `current`: today's divisions (comparable across months); `month`: the divisions in
+    /// force in the month ([`StatsResult::by_divisions_of`]).
+    pub boundaries: &'static str,
     /// One row per division of the partition, in code order.
     pub rows: Vec<DivisionCount>,
 }
 
 impl StatsResult {
+    /// Relabels the rows by the divisions in force on `day` (统计口径: 当期区划): a county
+    /// renamed since shows under its code and name of then; one that absorbed others since
+    /// lists them as its parts. Rows keep today's territory, which the 1:1 change table
+    /// guarantees is the same land. Call after [`Self::suppress`], which goes by code.
+    pub fn by_divisions_of(&mut self, changes: &CodeChanges, day: chrono::NaiveDate) {
+        for r in &mut self.rows {
+            let mut parts = changes.on_day(r.code.get(), day);
+            match parts.as_slice() {
+                [only] if only.code == r.code.get() => {}
+                [only] => {
+                    if let Ok(code) = DivisionCode::new(only.code) {
+                        r.current_code = Some(r.code);
+                        r.code = code;
+                        if !only.name.is_empty() {
+                            r.name = only.name.clone();
+                        }
+                    }
+                }
+                _ => {
+                    for p in parts.iter_mut().filter(|p| p.name.is_empty()) {
+                        p.name = if p.retired.is_none() {
+                            r.name.clone()
+                        } else {
+                            format!("{:06}", p.code)
+                        };
+                    }
+                    r.name = parts
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、");
+                    r.parts = parts;
+                }
+            }
+        }
+        self.rows.sort_by_key(|r| r.code);
+        self.boundaries = "month";
+    }
+
     /// Hides what viewers may not see, by the month's mask over the whole tree.
     pub fn suppress(&mut self, mask: &super::suppression::Disclosure) {
         for r in &mut self.rows {
@@ -259,6 +313,8 @@ pub fn division_stats(
                 population,
                 rate_per_10k: population.map(|p| round2(c.count as f64 * 10_000.0 / p as f64)),
                 hidden: Hidden::default(),
+                current_code: None,
+                parts: Vec::new(),
             })
         })
         .collect();
@@ -283,6 +339,7 @@ pub fn division_stats(
             0
         }),
         suppressed: false,
+        boundaries: "current",
         rows,
     })
 }
@@ -361,6 +418,8 @@ mod tests {
             population,
             rate_per_10k: population.map(|p| count as f64 * 10_000.0 / p as f64),
             hidden: Hidden::default(),
+            current_code: None,
+            parts: Vec::new(),
         }
     }
 

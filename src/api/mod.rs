@@ -136,8 +136,13 @@ impl DataInfo {
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| StoreError::Corrupt(format!("database has no {key}")))
         };
+        // Batches of earlier months (history loaded by a province) open those months.
+        let earliest_slice = store
+            .earliest_slice_month()?
+            .and_then(|m| m.parse::<Month>().ok());
+        let first_month = month("first_month")?;
         Ok(DataInfo {
-            first_month: month("first_month")?,
+            first_month: earliest_slice.map_or(first_month, |m| m.min(first_month)),
             last_month: month("last_month")?,
             data_version: store.meta("data_version")?.unwrap_or_default(),
             records: store.record_counts()?.iter().map(|(_, n)| n).sum(),

@@ -167,7 +167,19 @@ pub const ROUTES: &[Route] = &[
         path: "/stats",
         tag: "statistics",
         summary: "Per division for a month: count, previous, change, entered (新增), exited (退出), rate per 10k",
-        query: &[LEVEL, PARENT, KINDS, MONTH, AS_OF, p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format.")],
+        query: &[
+            LEVEL,
+            PARENT,
+            KINDS,
+            MONTH,
+            AS_OF,
+            p("format", ParamType::Enum(&["json", "csv", "xlsx"]), "Response format."),
+            p(
+                "boundaries",
+                ParamType::Enum(&["current", "month"]),
+                "Divisions of the rows: current (default, today's, comparable across months) or month (those in force in the month: a county renamed since under its code and name of then, with current_code; one that absorbed others since with its parts).",
+            ),
+        ],
         formats: &["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
     },
     Route {

@@ -12,7 +12,7 @@ pub mod record;
 pub mod registry;
 
 pub use access::{Role, Scope};
-pub use code_change::{CodeChange, CodeChanges};
+pub use code_change::{CodeChange, CodeChanges, PastDivision};
 pub use datum::Datum;
 pub use division::{DivisionCode, Level};
 pub use kind::{Kind, Unit};

@@ -10,6 +10,7 @@ const INSERT_BATCH: &str = include_str!("../../sql/insert_batch.sql");
 const BATCH_FINISH: &str = include_str!("../../sql/batch_finish.sql");
 const BATCH_SLICE_REPLACE: &str = include_str!("../../sql/batch_slice_replace.sql");
 const BATCHES_LIST: &str = include_str!("../../sql/batches_list.sql");
+const BATCHES_EARLIEST_SLICE: &str = include_str!("../../sql/batches_earliest_slice.sql");
 const BATCH_PROBLEMS_PAGE: &str = include_str!("../../sql/batch_problems_page.sql");
 const BATCH_PROBLEM_SUMMARY: &str = include_str!("../../sql/batch_problem_summary.sql");
 
@@ -192,6 +193,12 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    /// The earliest month slice of a committed batch, `YYYY-MM`.
+    pub fn earliest_slice_month(&self) -> Result<Option<String>, StoreError> {
+        let conn = self.connection()?;
+        Ok(conn.query_row(BATCHES_EARLIEST_SLICE, [], |row| row.get(0))?)
     }
 
     /// The next free batch id and record id.

@@ -318,9 +318,15 @@ impl Store {
         tx.execute("DELETE FROM division_code_changes", [])?;
         {
             let mut insert =
-                tx.prepare("INSERT OR REPLACE INTO division_code_changes VALUES (?, ?, ?, ?)")?;
+                tx.prepare("INSERT OR REPLACE INTO division_code_changes (old_code, new_code, effective_date, reason, old_name) VALUES (?, ?, ?, ?, ?)")?;
             for c in changes {
-                insert.execute(params![c.old, c.new, c.effective.to_string(), c.reason])?;
+                insert.execute(params![
+                    c.old,
+                    c.new,
+                    c.effective.to_string(),
+                    c.reason,
+                    c.old_name
+                ])?;
             }
         }
         tx.commit()?;
@@ -331,7 +337,7 @@ impl Store {
     pub fn load_code_changes(&self) -> Result<crate::domain::CodeChanges, StoreError> {
         let conn = self.connection()?;
         let mut stmt = conn.prepare(
-            "SELECT old_code, new_code, effective_date::VARCHAR, coalesce(reason, '') FROM division_code_changes",
+            "SELECT old_code, new_code, effective_date::VARCHAR, coalesce(reason, ''), coalesce(old_name, '') FROM division_code_changes",
         )?;
         let rows = stmt
             .query_map([], |r| {
@@ -340,14 +346,16 @@ impl Store {
                     r.get::<_, u32>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let changes = rows
             .into_iter()
-            .map(|(old, new, date, reason)| {
+            .map(|(old, new, date, reason, old_name)| {
                 Ok(crate::domain::CodeChange {
                     old,
+                    old_name,
                     new,
                     effective: date
                         .parse()

@@ -77,11 +77,19 @@ pub(crate) fn month_in_data(
     }
 }
 
+/// Which divisions the rows are: today's, or those in force in the month (统计口径).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Boundaries {
+    Current,
+    OfMonth,
+}
+
 /// The figures, with what the caller may not see suppressed (viewers).
 async fn compute(
     state: &AppState,
     access: &Access,
     request: StatsRequest,
+    boundaries: Boundaries,
 ) -> Result<analytics::StatsResult, ApiError> {
     let worker = state.clone();
     let suppress_below = access.suppress_below;
@@ -95,6 +103,10 @@ async fn compute(
         if let Some(k) = suppress_below {
             let mask = worker.disclosure(&request.kinds, request.month, request.as_of, k);
             result.suppress(&mask);
+        }
+        if boundaries == Boundaries::OfMonth {
+            let day = request.as_of.unwrap_or(request.month.last_day());
+            result.by_divisions_of(&worker.store().load_code_changes()?, day);
         }
         Ok::<_, ApiError>(result)
     })
@@ -117,7 +129,17 @@ pub(super) async fn stats(
         ));
     }
     let request = stats_request(&state, &params)?;
-    let result = compute(&state, &access, request).await?;
+    let boundaries = match params.get("boundaries").unwrap_or("current") {
+        "current" => Boundaries::Current,
+        "month" => Boundaries::OfMonth,
+        other => {
+            return Err(ApiError::bad(
+                "boundaries",
+                format!("unknown boundaries {other:?}; use current or month"),
+            ))
+        }
+    };
+    let result = compute(&state, &access, request, boundaries).await?;
     if format == "xlsx" {
         let bytes = crate::analytics::report::stats_xlsx(&result)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -196,7 +218,7 @@ pub(super) async fn top(
         ));
     }
     let request = stats_request(&state, &params)?;
-    let result = compute(&state, &access, request).await?;
+    let result = compute(&state, &access, request, Boundaries::Current).await?;
     let rows = analytics::rank(&result.rows, measure, ascending, n as usize);
     Ok(Json(json!({
         "level": result.level, "parent": result.parent, "kind": result.kind, "month": result.month,
