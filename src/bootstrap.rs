@@ -51,6 +51,9 @@ pub fn ensure_database(config: &Config) -> Result<Store> {
                  keeps its point, nothing is lost) before serving",
                 path.display()
             );
+            // The shipped code-change table, which a newer release may have corrected or
+            // completed (its names and 并入/合并 came later than some databases).
+            store.write_code_changes(&datasets::code_changes().map_err(anyhow::Error::msg)?)?;
             let interrupted = store.mark_interrupted()?;
             if !interrupted.is_empty() {
                 tracing::warn!(
