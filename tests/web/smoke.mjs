@@ -472,6 +472,29 @@ async function run() {
         p1.total !== p0.total,
       `url ${p1.url.replace(base.origin, '')}, crumbs [${p1.crumbs.join(' › ')}], ${p1.rows.length} rows (${childRows.length} in ${PROVINCE.prefix}xxxx), total ${p0.total} → ${p1.total}`,
     );
+    // The table's downloads: the same rows as CSV, by today's divisions and by the month's.
+    const downloads = await page.evaluate(async () => {
+      const get = async (id) => {
+        const a = document.getElementById(id);
+        const res = await fetch(a.getAttribute('href'));
+        const text = await res.text();
+        const lines = text.trim().split('\n').slice(1);
+        return { href: a.getAttribute('href'), status: res.status, lines, sum: lines.reduce((s, l) => s + Number(l.split(',')[3] || 0), 0) };
+      };
+      return { now: await get('dl-table'), then: await get('dl-table-month') };
+    });
+    check(
+      'table downloads: CSV by today\'s divisions and by the month\'s, same rows and total as the panel',
+      downloads.now.status === 200 &&
+        downloads.then.status === 200 &&
+        /boundaries=month/.test(downloads.then.href) &&
+        /format=csv/.test(downloads.now.href) &&
+        downloads.now.lines.length === p1.rows.length &&
+        downloads.then.lines.length === p1.rows.length &&
+        downloads.now.sum === downloads.then.sum &&
+        downloads.now.sum > 0,
+      `${downloads.now.href}: ${downloads.now.status}, ${downloads.now.lines.length} rows, sum ${downloads.now.sum}; month view: ${downloads.then.status}, sum ${downloads.then.sum}`,
+    );
     const outline = await page.evaluate(() => {
       const map = window.shikongMap;
       const data = map.getSource('selection')?._data ?? map.getSource('selection')?.serialize?.().data;

@@ -132,6 +132,9 @@ const STRINGS = {
     region: '区划',
     mom: '环比',
     rowHint: '点击表格行或地图区块可逐级下钻',
+    downloadTable: '下载本表',
+    byMonthDivisions: '按当期区划 CSV',
+    byMonthDivisionsTitle: '按该月有效的行政区划列示：撤县设区等变更前的月份用当时的代码和名称',
     noRows: '本月无数据',
     changeLine: '较上月 {change}（{pct}）',
     changeLineNoPct: '较上月 {change}',
@@ -219,6 +222,9 @@ const STRINGS = {
     region: 'Division',
     mom: 'MoM',
     rowHint: 'Click a row or an area on the map to drill down',
+    downloadTable: 'Download this table',
+    byMonthDivisions: 'CSV by the divisions of the month',
+    byMonthDivisionsTitle: 'Rows are the divisions in force in the month: before a change (e.g. county to district) their codes and names of then',
     noRows: 'No data for this month',
     changeLine: '{change} ({pct}) from last month',
     changeLineNoPct: '{change} from last month',
@@ -311,6 +317,8 @@ const el = {
   totalChange: $('total-change'),
   totalCaption: $('total-caption'),
   childrenTitle: $('children-title'),
+  dlTable: $('dl-table'),
+  dlTableMonth: $('dl-table-month'),
   valueHead: $('value-head'),
   children: $('children'),
   hoverCard: $('hover-card'),
@@ -1142,6 +1150,17 @@ function renderTable() {
     const parent = d.lineage.find((x) => x.code === p.parent);
     el.childrenTitle.textContent = t('siblingsOf', { name: parent?.name ?? t('country'), level: levelName });
   } else el.childrenTitle.textContent = t('childrenOf', { name: d.name, level: levelName });
+
+  if (p) {
+    // The same table as CSV: by today's divisions, or by those in force in the month.
+    const query = { level: p.level, parent: p.parent, kind: state.kind, month: p.stats.month ?? state.month, format: 'csv' };
+    const href = (extra) => {
+      const u = apiUrl('stats', { ...query, ...extra });
+      return u.pathname + u.search;
+    };
+    el.dlTable.href = href({});
+    el.dlTableMonth.href = href({ boundaries: 'month' });
+  }
 
   const rows = [...(p?.stats.rows ?? [])].sort((a, b) => {
     const va = rowValue(a);
