@@ -40,6 +40,20 @@ fn ingest(
     (output.status.success(), json, stderr)
 }
 
+/// A fresh data directory with the default dataset built (`RECORDS` synthetic records).
+fn initialized() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::run_ok(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "init",
+        "--records",
+        &RECORDS.to_string(),
+    ]);
+    (dir, data)
+}
+
 /// `(rows, committed batches)` in the database.
 fn counts(data: &Path) -> (u64, u64) {
     let store = Store::open(&data.join("shikong.duckdb")).unwrap();
@@ -79,15 +93,7 @@ fn report_rows(path: &Path) -> Vec<String> {
 
 #[test]
 fn corpus_gives_the_expected_reports_and_rejected_files_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::run_ok(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "init",
-        "--records",
-        &RECORDS.to_string(),
-    ]);
+    let (dir, data) = initialized();
     let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -197,15 +203,7 @@ fn big_csv(path: &Path, n: u64, bad_line: Option<u64>) {
 
 #[test]
 fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::run_ok(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "init",
-        "--records",
-        &RECORDS.to_string(),
-    ]);
+    let (dir, data) = initialized();
     let before = counts(&data);
 
     // 10⁶ rows, one wrong check digit at line 777,777: exactly that row reported.
@@ -281,15 +279,7 @@ fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothin
 /// month (宁河县 before it became 宁河区; 东城区 with 崇文区 before they merged).
 #[test]
 fn history_counts_by_the_divisions_of_its_month() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    common::run_ok(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "init",
-        "--records",
-        &RECORDS.to_string(),
-    ]);
+    let (dir, data) = initialized();
     let birth = chrono::NaiveDate::from_ymd_opt(1950, 3, 1).unwrap();
     let slice = |name: &str, rows: &[(u32, f64, f64)], from: &str| {
         let mut text = String::from(
