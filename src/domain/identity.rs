@@ -75,24 +75,18 @@ pub fn make_id_number(region: u32, birth: NaiveDate, sequence: u16) -> String {
 
 /// The masked form shown to caseworkers: first four and last four characters.
 pub fn mask_id_number(id: &str) -> String {
-    if id.is_ascii() {
-        let n = id.len();
-        if n < 8 {
-            return "*".repeat(n);
-        }
-        let mut masked = String::with_capacity(n);
-        masked.push_str(&id[..4]);
-        masked.extend(std::iter::repeat_n('*', n - 8));
-        masked.push_str(&id[n - 4..]);
-        return masked;
+    let n = id.chars().count();
+    if n < 8 {
+        return "*".repeat(n);
     }
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() < 8 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..4].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+    // Byte offsets of the 5th and the 4th-from-last character: one allocation, any script.
+    let offset = |i: usize| id.char_indices().nth(i).map_or(id.len(), |(at, _)| at);
+    let (head, tail) = (offset(4), offset(n - 4));
+    let mut masked = String::with_capacity(head + (n - 8) + (id.len() - tail));
+    masked.push_str(&id[..head]);
+    masked.extend(std::iter::repeat_n('*', n - 8));
+    masked.push_str(&id[tail..]);
+    masked
 }
 
 /// Keyed hash (HMAC-SHA256) of person identifiers: equal numbers join, but a stolen database
@@ -115,16 +109,11 @@ impl PersonHasher {
     /// Hex HMAC-SHA256 of the upper-cased ID number.
     pub fn hash_id_number(&self, id: &str) -> String {
         let mut mac = self.mac.clone();
-        // Only the check character can be a letter: upper-case it without a copy.
-        match id.as_bytes().split_last() {
-            Some((&last, head)) if last.is_ascii_lowercase() => {
-                mac.update(head);
-                mac.update(&[last.to_ascii_uppercase()]);
-            }
-            _ if id.bytes().any(|b| b.is_ascii_lowercase()) => {
-                mac.update(id.to_ascii_uppercase().as_bytes());
-            }
-            _ => mac.update(id.as_bytes()),
+        // Upper-cased (a copy) only when it has a lower-case letter: most numbers have none.
+        if id.bytes().any(|b| b.is_ascii_lowercase()) {
+            mac.update(id.to_ascii_uppercase().as_bytes());
+        } else {
+            mac.update(id.as_bytes());
         }
         lower_hex(&mac.finalize().into_bytes())
     }
@@ -137,14 +126,10 @@ pub fn credit_identity(code: &str) -> String {
     lower_hex(&Sha256::digest(code.to_ascii_uppercase().as_bytes()))
 }
 
-/// Lower-case hex of a digest, in one allocation (`hex::encode` goes char by char).
+/// Lower-case hex of a digest into one buffer (`hex::encode` builds it char by char).
 fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 15)]);
-    }
+    let mut out = vec![0; bytes.len() * 2];
+    hex::encode_to_slice(bytes, &mut out).expect("the buffer is twice the input");
     String::from_utf8(out).expect("hex digits are ASCII")
 }
 
