@@ -141,9 +141,7 @@ fn records(hasher: &shikong::domain::identity::PersonHasher, batch_id: u64) -> V
                 lat,
                 declared_code: 330106,
                 county_code: Some(330106),
-                h3: h3o::LatLng::new(lat, lon)
-                    .ok()
-                    .map(|p| u64::from(p.to_cell(h3o::Resolution::Nine))),
+                h3: shikong::spatial::h3_cell(lon, lat).map(u64::from),
                 valid_from: from,
                 valid_to: None,
                 person_hash: Some(hasher.hash_id_number(&id)),

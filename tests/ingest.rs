@@ -295,38 +295,22 @@ fn history_counts_by_the_divisions_of_its_month() {
     };
     // 宁河县 (120221) became 宁河区 (120117) on 2015-07-01.
     let ninghe = slice("ninghe.csv", &[(120221, 117.826, 39.329); 5], "2015-01-01");
-    let (ok, json, stderr) = ingest(
-        &data,
-        &ninghe,
-        &[
-            "--kind",
-            "dibao",
-            "--province",
-            "120000",
-            "--month",
-            "2015-06",
-        ],
-        &dir.path().join("ninghe.problems.csv"),
-    );
-    assert!(ok, "{json} {stderr}");
     // 崇文区 (110103) merged into 东城区 (110101) on 2010-06-28.
     let mut dongcheng = vec![(110103, 116.4166, 39.9288); 3];
     dongcheng.extend([(110101, 116.4166, 39.9288); 2]);
     let dongcheng = slice("dongcheng.csv", &dongcheng, "2010-01-01");
-    let (ok, json, stderr) = ingest(
-        &data,
-        &dongcheng,
-        &[
-            "--kind",
-            "dibao",
-            "--province",
-            "110000",
-            "--month",
-            "2010-05",
-        ],
-        &dir.path().join("dongcheng.problems.csv"),
-    );
-    assert!(ok, "{json} {stderr}");
+    for (file, province, month) in [
+        (&ninghe, "120000", "2015-06"),
+        (&dongcheng, "110000", "2010-05"),
+    ] {
+        let (ok, json, stderr) = ingest(
+            &data,
+            file,
+            &["--kind", "dibao", "--province", province, "--month", month],
+            &file.with_extension("problems.csv"),
+        );
+        assert!(ok, "{file:?}: {json} {stderr}");
+    }
 
     let server = common::Server::start(&data, RECORDS);
     let api = format!("{}/api/v1", server.base);

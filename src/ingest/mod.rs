@@ -444,12 +444,13 @@ impl BatchState {
         }
     }
 
-    /// Takes a chunk of validated rows in file order. A database failure is kept and ends
-    /// the batch after reading.
-    fn take(&mut self, results: Vec<(u64, RowResult)>) {
+    /// Takes a chunk of validated rows in file order and tells `progress` the rows so far.
+    /// A database failure is kept and ends the batch after reading.
+    fn take(&mut self, results: Vec<(u64, RowResult)>, progress: &(dyn Fn(u64) + Sync)) {
         if let Err(e) = self.take_rows(results) {
             self.failure.get_or_insert(e);
         }
+        progress(self.rows);
     }
 
     fn take_rows(&mut self, results: Vec<(u64, RowResult)>) -> Result<(), StoreError> {
@@ -621,7 +622,10 @@ fn csv_batch(
     };
     let mut chunk = read_chunk(&mut reader).map_err(|p| vec![p])?;
     let mut validated: Option<Vec<(u64, RowResult)>> = None;
-    while !chunk.is_empty() {
+    let broken = loop {
+        if chunk.is_empty() {
+            break None;
+        }
         // Three stages at once: the next chunk is read and the previous one appended (serial,
         // one core) while this one is validated (on every core that is free).
         let ((next, ()), results) = rayon::join(
@@ -630,8 +634,7 @@ fn csv_batch(
                     || read_chunk(&mut reader),
                     || {
                         if let Some(results) = validated.take() {
-                            state.take(results);
-                            progress(state.rows);
+                            state.take(results, progress);
                         }
                     },
                 )
@@ -645,23 +648,19 @@ fn csv_batch(
             },
         );
         validated = Some(results);
-        chunk = match next {
-            Ok(next) => next,
-            Err(p) => {
-                // Rows before the broken one are still reported.
-                if let Some(results) = validated.take() {
-                    state.take(results);
-                    progress(state.rows);
-                }
-                return Err(vec![p]);
-            }
-        };
-    }
+        match next {
+            Ok(next) => chunk = next,
+            Err(p) => break Some(p),
+        }
+    };
+    // The last chunk, or the rows before a broken one (still reported).
     if let Some(results) = validated {
-        state.take(results);
-        progress(state.rows);
+        state.take(results, progress);
     }
-    Ok(map.ignored)
+    match broken {
+        Some(p) => Err(vec![p]),
+        None => Ok(map.ignored),
+    }
 }
 
 fn csv_row(validator: &Validator, map: &HeaderMap, record: &csv::ByteRecord) -> (u64, RowResult) {
@@ -714,8 +713,7 @@ fn owned_batch(
                 (row.line, result)
             })
             .collect();
-        state.take(results);
-        progress(state.rows);
+        state.take(results, progress);
     }
     Ok(())
 }
