@@ -1,6 +1,8 @@
 //! Ingest throughput from CSV: parse + validate (ID check digit, HMAC, division, dates) +
 //! assign (county, H3) + append into DuckDB inside the batch transaction, on all cores.
 //!
+//! - `check`: the same rows read, validated and assigned without storing them (预检,
+//!   `shikong ingest --check`): the CPU part of the pipeline on its own;
 //! - `commit`: 200,000 valid 低保 rows land as one batch;
 //! - `reject_at_end`: the same with a bad check digit on the last row, so every row is
 //!   validated and appended, then the batch rolls back;
@@ -78,9 +80,10 @@ fn bench_ingest(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(ROWS));
     let mut variant = 0;
-    for (name, bad_last, status) in [
-        ("commit", false, "committed"),
-        ("reject_at_end", true, "rejected"),
+    for (name, bad_last, check, status) in [
+        ("check", false, true, "checked"),
+        ("commit", false, false, "committed"),
+        ("reject_at_end", true, false, "rejected"),
     ] {
         group.bench_function(name, |b| {
             b.iter_batched(
@@ -89,7 +92,8 @@ fn bench_ingest(c: &mut Criterion) {
                     csv(variant, bad_last)
                 },
                 |bytes| {
-                    let request = IngestRequest::new(Kind::Dibao, "bench.csv");
+                    let mut request = IngestRequest::new(Kind::Dibao, "bench.csv");
+                    request.check = check;
                     let report = ingest::ingest(&ctx, &bytes, &request, &|_| {}).unwrap();
                     assert_eq!(report.batch.status, status);
                 },

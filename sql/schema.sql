@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS batches (
     rows_rejected UBIGINT NOT NULL,
     rows_flagged  UBIGINT NOT NULL,
     checksum      VARCHAR,           -- SHA-256 of the file's bytes
-    status        VARCHAR NOT NULL,  -- running | committed | rejected | replaced | interrupted
+    status        VARCHAR NOT NULL,  -- running | committed | rejected | replaced | interrupted | checked
     replaced_by   UBIGINT,
     created_by    VARCHAR NOT NULL,
     created_at    TIMESTAMP NOT NULL,

@@ -612,8 +612,9 @@ impl PointReader {
     }
 }
 
-/// `shikong ingest FILE`: validates a file and lands it as one batch, or nothing; writes the
-/// problem report (CSV or XLSX by the file extension) when there are problems.
+/// `shikong ingest FILE`: validates a file and lands it as one batch, or nothing (always
+/// nothing with `check`); writes the problem report (CSV or XLSX by the file extension) when
+/// there are problems.
 pub fn ingest(
     config: &Config,
     file: &Path,
@@ -686,9 +687,18 @@ pub fn ingest(
             outcome.seconds,
             b.rows_total as f64 / outcome.seconds.max(1e-9)
         ),
-        _ => anyhow::bail!(
-            "batch {} rejected: {} of {} rows in error, nothing loaded (see the problem report)",
+        (None, "checked") if outcome.passed() => eprintln!(
+            "batch {} checked: {} rows would land ({} flagged), nothing stored; {:.2} s ({:.0} rows/s)",
             b.batch_id,
+            b.rows_accepted,
+            b.rows_flagged,
+            outcome.seconds,
+            b.rows_total as f64 / outcome.seconds.max(1e-9)
+        ),
+        _ => anyhow::bail!(
+            "batch {} {}: {} of {} rows in error, nothing loaded (see the problem report)",
+            b.batch_id,
+            b.status,
             b.rows_rejected,
             b.rows_total
         ),

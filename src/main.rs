@@ -133,6 +133,9 @@ enum Command {
         /// Who loads the file (for the ledger).
         #[arg(long, default_value = "cli")]
         who: String,
+        /// Check only (预检): validate every row and write the problem report, store nothing.
+        #[arg(long, conflicts_with = "replace")]
+        check: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -355,6 +358,7 @@ fn main() -> anyhow::Result<()> {
             tolerance_m,
             report,
             who,
+            check,
             ..
         } => {
             use shikong::ingest::{Encoding, Format, IngestRequest};
@@ -387,6 +391,7 @@ fn main() -> anyhow::Result<()> {
             );
             request.tolerance_m = tolerance_m;
             request.who = who;
+            request.check = check;
             shikong::commands::ingest(&config, &file, request, report.as_deref())
         }
         Command::Declare {

@@ -85,6 +85,36 @@ fn governance_results_equal_independent_sql() {
     let slice = |kind: &str, province: &str| {
         format!("{api}/batches?kind={kind}&province={province}&month={month}")
     };
+    // Check only (预检): every row validated, nothing stored, the real upload still lands.
+    let checked = json(
+        common::post(
+            &format!("{}&check=true", slice("dibao", "330000")),
+            "text/csv",
+            &dibao_zj,
+        ),
+        200,
+        "dibao 330000 check",
+    );
+    assert_eq!(checked["batch"]["status"], "checked", "{checked}");
+    assert_eq!(checked["batch"]["rows_accepted"], 300);
+    json(
+        common::post(
+            &format!("{}&check=true&replace=true", slice("dibao", "330000")),
+            "text/csv",
+            &dibao_zj,
+        ),
+        400,
+        "check with replace",
+    );
+    json(
+        common::post(
+            &format!("{}&check=yes", slice("dibao", "330000")),
+            "text/csv",
+            &dibao_zj,
+        ),
+        400,
+        "check=yes",
+    );
     let up = json(
         common::post(&slice("dibao", "330000"), "text/csv", &dibao_zj),
         201,
@@ -128,14 +158,35 @@ fn governance_results_equal_independent_sql() {
         "bad batch",
     );
     let batch = rejected["batch"]["batch_id"].as_u64().unwrap();
+    let problem_lines = |batch: u64| -> Vec<(u64, String)> {
+        let problems = common::get_json(&format!("{api}/batches/{batch}/problems"));
+        problems["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["line"].as_u64().unwrap(),
+                    p["code"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(problem_lines(batch), [(4, "ID_CHECK_DIGIT".to_string())]);
+    // Its check gives the same report.
+    let checked = json(
+        common::post(
+            &format!("{}&check=true", slice("dibao", "330000")),
+            "text/csv",
+            &bad,
+        ),
+        422,
+        "bad batch check",
+    );
+    assert_eq!(checked["batch"]["status"], "checked", "{checked}");
+    let checked = checked["batch"]["batch_id"].as_u64().unwrap();
+    assert_eq!(problem_lines(checked), problem_lines(batch));
     let problems = common::get_json(&format!("{api}/batches/{batch}/problems"));
-    let lines: Vec<(u64, &str)> = problems["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["line"].as_u64().unwrap(), p["code"].as_str().unwrap()))
-        .collect();
-    assert_eq!(lines, [(4, "ID_CHECK_DIGIT")]);
     assert!(
         !problems.to_string().contains(&bad_id),
         "raw ID in the report"

@@ -113,6 +113,24 @@ fn corpus_gives_the_expected_reports_and_rejected_files_write_nothing() {
             _ => "dibao",
         };
         let before = counts(&data);
+        // Check only (预检) first: the same report, nothing stored, exit status as the load's.
+        let checked = dir.path().join(format!("{name}.checked.csv"));
+        let (ok, json, stderr) = ingest(&data, &file, &["--kind", kind, "--check"], &checked);
+        assert_eq!(
+            json["batch"]["status"], "checked",
+            "{name}: {json}\n{stderr}"
+        );
+        assert_eq!(
+            ok,
+            status == "committed",
+            "{name}: check exit status\n{stderr}"
+        );
+        assert_eq!(report_rows(&checked), want, "{name}: check report");
+        assert_eq!(
+            counts(&data),
+            before,
+            "{name}: a check changed the database"
+        );
         let report = dir.path().join(format!("{name}.problems.csv"));
         let (ok, json, stderr) = ingest(&data, &file, &["--kind", kind], &report);
         assert_eq!(json["batch"]["status"], status, "{name}: {json}\n{stderr}");

@@ -572,6 +572,7 @@ fn upload_operation(error: &Value) -> Value {
             q("crs", ParamType::Enum(&["wgs84", "gcj02", "bd09"]), "Coordinate system of the points; default wgs84.", false),
             q("tolerance_m", ParamType::Number, "Metres a point may lie outside its declared county without a finding; default 1000.", false),
             q("file_name", ParamType::Text, "File name for the ledger.", false),
+            q("check", ParamType::Enum(&["true", "false"]), "Check only (预检): validate every row and keep the problem report, store no record; the ledger row says checked.", false),
         ],
         "requestBody": {"required": true, "content": {
             "text/csv": {"schema": {"type": "string"}},
@@ -581,8 +582,8 @@ fn upload_operation(error: &Value) -> Value {
         }},
         "responses": {
             "201": {"description": "Committed: every row landed", "content": {"application/json": {"schema": {"type": "object"}}}},
-            "200": {"description": "The same file was already committed: nothing loaded again", "content": {"application/json": {"schema": {"type": "object"}}}},
-            "422": {"description": "Rejected: rows in error, nothing landed; the report says which and why", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "200": {"description": "The same file was already committed: nothing loaded again; or (check=true) every row passed, nothing stored", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "422": {"description": "Rejected (or checked) with rows in error, nothing landed; the report says which and why", "content": {"application/json": {"schema": {"type": "object"}}}},
             "400": {"description": "A parameter is missing or malformed", "content": {"application/json": {"schema": error}}},
             "413": {"description": "The file is larger than the server accepts", "content": {"application/json": {"schema": error}}},
         },

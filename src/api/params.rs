@@ -125,6 +125,15 @@ impl Params {
         Ok(kinds)
     }
 
+    /// A flag `true` or `false` (absent: false).
+    pub fn flag(&self, key: &str) -> Result<bool, ApiError> {
+        match self.get(key) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::bad(key, format!("{other:?}: use true or false"))),
+        }
+    }
+
     /// A month `YYYY-MM`.
     pub fn month(&self, key: &str) -> Result<Option<Month>, ApiError> {
         self.get(key)

@@ -56,6 +56,9 @@ pub struct IngestRequest {
     pub source: String,
     /// Who loads it.
     pub who: String,
+    /// Check only (预检): every row is validated and the problem report written, but no
+    /// record is stored; the ledger row says `checked`.
+    pub check: bool,
 }
 
 impl IngestRequest {
@@ -73,6 +76,7 @@ impl IngestRequest {
             file_name: file_name.to_string(),
             source: "cli".into(),
             who: "cli".into(),
+            check: false,
         }
     }
 }
@@ -172,6 +176,13 @@ pub struct BatchReport {
     pub ignored_columns: Vec<String>,
     /// Wall time.
     pub seconds: f64,
+}
+
+impl BatchReport {
+    /// Whether the file has no error (findings allowed): a check (预检) that passed.
+    pub fn passed(&self) -> bool {
+        self.summary.iter().all(|r| r.severity != "error")
+    }
 }
 
 /// Why a batch could not be processed at all (not a data problem: those are in the report).
@@ -283,7 +294,7 @@ pub fn ingest(
         hasher: ctx.hasher,
         columns: contract::columns(req.kind),
     };
-    let mut state = BatchState::new(ctx.store, batch_id, first_record)?;
+    let mut state = BatchState::new(ctx.store, batch_id, first_record, req.check)?;
     let mut ignored = Vec::new();
     let read = match format {
         Format::Csv => match read::decode(bytes, req.encoding) {
@@ -319,14 +330,20 @@ pub fn ingest(
     ledger.rows_rejected = state.rejected_rows;
     ledger.rows_flagged = state.flagged_rows;
     let mut replaced = Vec::new();
-    if state.errors > 0 {
-        ledger.status = "rejected".into();
+    if state.errors > 0 || req.check {
+        if req.check {
+            ledger.status = "checked".into();
+            ledger.rows_accepted = state.rows - state.rejected_rows;
+        } else {
+            ledger.status = "rejected".into();
+        }
         let divisions = state.division_rows();
         let BatchState {
             loader, problems, ..
         } = state;
         drop(loader); // rolls back every appended row
-        ctx.store.reject_batch(&ledger, &problems, &divisions)?;
+        ctx.store
+            .finish_unlanded_batch(&ledger, &problems, &divisions)?;
     } else {
         ledger.status = "committed".into();
         ledger.rows_accepted = state.accepted;
@@ -385,10 +402,17 @@ struct BatchState {
     facilities: Vec<crate::domain::Facility>,
     /// A database error while appending.
     failure: Option<StoreError>,
+    /// Validate only: nothing is appended.
+    check: bool,
 }
 
 impl BatchState {
-    fn new(store: &Store, batch_id: u64, next_record: u64) -> Result<BatchState, StoreError> {
+    fn new(
+        store: &Store,
+        batch_id: u64,
+        next_record: u64,
+        check: bool,
+    ) -> Result<BatchState, StoreError> {
         Ok(BatchState {
             loader: store.begin_load()?,
             batch_id,
@@ -405,6 +429,7 @@ impl BatchState {
             objects: Vec::new(),
             facilities: Vec::new(),
             failure: None,
+            check,
         })
     }
 
@@ -454,10 +479,11 @@ impl BatchState {
     }
 
     fn take_rows(&mut self, results: Vec<(u64, RowResult)>) -> Result<(), StoreError> {
+        self.seen.reserve(results.len());
         for (line, mut result) in results {
             self.rows += 1;
-            if let Some(record) = &result.record {
-                if let Some(first) = self.duplicate(line, record) {
+            if let (Some(record), Some(key)) = (&result.record, result.identity_key) {
+                if let Some(first) = self.duplicate(line, key, record) {
                     let field = if matches!(record, Accepted::Object(o) if o.person_hash.is_some())
                     {
                         "id_number"
@@ -506,7 +532,7 @@ impl BatchState {
                 self.push_problem(p);
             }
             // Once the batch has an error nothing more is appended: it will roll back.
-            if let (Some(record), 0) = (result.record, self.errors) {
+            if let (Some(record), 0, false) = (result.record, self.errors, self.check) {
                 self.accepted += 1;
                 let id = self.next_record;
                 self.next_record += 1;
@@ -528,8 +554,7 @@ impl BatchState {
     }
 
     /// The line of an earlier row of the same identity whose interval overlaps this one.
-    fn duplicate(&mut self, line: u64, record: &Accepted) -> Option<u64> {
-        let key = identity_key(record.identity()?)?;
+    fn duplicate(&mut self, line: u64, key: u128, record: &Accepted) -> Option<u64> {
         let (from, to) = match record {
             Accepted::Object(o) => (o.valid_from, o.valid_to),
             Accepted::Facility(f) => (f.valid_from, f.valid_to),
@@ -571,17 +596,6 @@ impl BatchState {
         }
         Ok(())
     }
-}
-
-/// A 128-bit key of an identity: the first 32 hex digits of a person hash, or a credit code
-/// packed in base 36 (18 characters fit in 94 bits).
-fn identity_key(identity: &str) -> Option<u128> {
-    if identity.len() == 64 {
-        return u128::from_str_radix(&identity[..32], 16).ok();
-    }
-    identity.bytes().try_fold(0u128, |acc, b| {
-        Some(acc * 36 + u128::from((b as char).to_digit(36)?))
-    })
 }
 
 fn csv_batch(
@@ -676,6 +690,7 @@ fn csv_row(validator: &Validator, map: &HeaderMap, record: &csv::ByteRecord) -> 
             RowResult {
                 record: None,
                 problems: vec![problem],
+                identity_key: None,
             },
         );
     }

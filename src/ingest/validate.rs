@@ -33,6 +33,19 @@ impl Accepted {
     }
 }
 
+/// A 128-bit key of an identity: the first 32 hex digits of a person hash, or a credit code
+/// packed in base 36 (18 characters fit in 94 bits).
+pub fn identity_key(identity: &str) -> Option<u128> {
+    if identity.len() == 64 {
+        let mut key = [0u8; 16];
+        hex::decode_to_slice(&identity[..32], &mut key).ok()?;
+        return Some(u128::from_be_bytes(key));
+    }
+    identity.bytes().try_fold(0u128, |acc, b| {
+        Some(acc * 36 + u128::from((b as char).to_digit(36)?))
+    })
+}
+
 /// The outcome of one row.
 #[derive(Debug, Clone, Default)]
 pub struct RowResult {
@@ -40,6 +53,8 @@ pub struct RowResult {
     pub record: Option<Accepted>,
     /// Errors and findings.
     pub problems: Vec<Problem>,
+    /// The record's identity as a 128-bit key, to find duplicates within the batch.
+    pub identity_key: Option<u128>,
 }
 
 /// What a validator needs to know, shared by every row of a batch.
@@ -178,6 +193,7 @@ impl Validator<'_> {
             return RowResult {
                 record: None,
                 problems,
+                identity_key: None,
             };
         }
         // Every required part is present here, or an error was recorded above.
@@ -187,6 +203,7 @@ impl Validator<'_> {
             return RowResult {
                 record: None,
                 problems,
+                identity_key: None,
             };
         };
         let original = changed_from.map(|old| format!("{old:06}"));
@@ -200,6 +217,7 @@ impl Validator<'_> {
                 return RowResult {
                     record: None,
                     problems,
+                    identity_key: None,
                 };
             };
             Accepted::Facility(Facility {
@@ -241,6 +259,7 @@ impl Validator<'_> {
             })
         };
         RowResult {
+            identity_key: record.identity().and_then(identity_key),
             record: Some(record),
             problems,
         }

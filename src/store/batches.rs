@@ -148,9 +148,9 @@ impl Store {
         insert_batch(&self.connection()?, b)
     }
 
-    /// Ends a batch that did not land (`rejected`): its final counts and its problems.
-    /// `divisions`: rows per declared division, `(code, rows, rows in error)`.
-    pub fn reject_batch(
+    /// Ends a batch that did not land (`rejected`, or `checked` only): its final counts and
+    /// its problems. `divisions`: rows per declared division, `(code, rows, rows in error)`.
+    pub fn finish_unlanded_batch(
         &self,
         b: &BatchRow,
         problems: &[ProblemRow],

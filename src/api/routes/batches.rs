@@ -32,6 +32,7 @@ pub const UPLOAD_PARAMS: &[&str] = &[
     "crs",
     "tolerance_m",
     "file_name",
+    "check",
 ];
 
 /// The `encoding` parameter of an upload (default: detected).
@@ -146,16 +147,14 @@ pub(super) async fn upload(
         }
     }
     request.month = params.month("month")?;
-    request.replace = match params.get("replace") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::bad(
-                "replace",
-                format!("{other:?}: use true or false"),
-            ))
-        }
-    };
+    request.replace = params.flag("replace")?;
+    request.check = params.flag("check")?;
+    if request.check && request.replace {
+        return Err(ApiError::bad(
+            "check",
+            "check=true stores nothing, so it cannot replace a slice",
+        ));
+    }
     if request.replace && (request.province.is_none() || request.month.is_none()) {
         return Err(ApiError::bad(
             "replace",
@@ -204,6 +203,7 @@ pub(super) async fn upload(
     let status = match (report.duplicate_of, report.batch.status.as_str()) {
         (Some(_), _) => StatusCode::OK,
         (None, "committed") => StatusCode::CREATED,
+        (None, "checked") if report.passed() => StatusCode::OK,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let location = format!("/api/v1/batches/{}", report.batch.batch_id);
