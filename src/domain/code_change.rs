@@ -225,6 +225,17 @@ mod tests {
         assert_eq!(codes, vec![320802, 320811]);
         // An unchanged county is itself on any day.
         assert_eq!(changes.on_day(330106, day("2001-01-01")), vec![now(330106)]);
+        // A chain: 江源县 became 江源区 (220604), renumbered 220605 a year later.
+        let then = |day_text| -> Vec<(u32, String)> {
+            changes
+                .on_day(220605, day(day_text))
+                .into_iter()
+                .map(|p| (p.code, p.name))
+                .collect()
+        };
+        assert_eq!(then("2005-06-01"), vec![(220625, "江源县".to_string())]);
+        assert_eq!(then("2006-06-01"), vec![(220604, "江源区".to_string())]);
+        assert_eq!(then("2007-06-01"), vec![(220605, String::new())]);
     }
 
     #[test]

@@ -50,6 +50,15 @@ def main():
         f"{DONGCHENG},2025-02-01,2026-01-01,{b},城市,1,900.5",
         f"110228,116.85,40.38,2025-02-01,,{c},rural,,",
     ]) + "\n", ["committed", "4,division_code,DIVISION_CODE_CHANGED"])
+    # Codes retired long ago: 寿县 moved to 淮南 (341521 → 340422), 东宁县 became 东宁市
+    # (231024 → 231086), 江源县 became 江源区 220604, renumbered 220605 (a chain).
+    write("renumbered.csv", "\n".join([
+        HEAD,
+        f"341521,116.78,32.57,2014-01-01,,{idn(341521, '19450303', 7)},rural,1,400",
+        f"231024,131.12,44.06,2014-01-01,,{idn(231024, '19460404', 9)},rural,2,500",
+        f"220625,126.59,42.05,2005-01-01,,{idn(220625, '19470505', 13)},urban,3,300",
+    ]) + "\n", ["committed", "2,division_code,DIVISION_CODE_CHANGED",
+                 "3,division_code,DIVISION_CODE_CHANGED", "4,division_code,DIVISION_CODE_CHANGED"])
     write("check_digit.csv", "\n".join([
         HEAD,
         f"{XIHU},2025-01-01,,{a},urban,2,800",
