@@ -386,8 +386,9 @@ fn contracts_doc_matches_the_code() {
          reported as ignored and not stored (e.g. names: personal data shikong does not keep). CSV in\n\
          UTF-8 or GB18030; GeoJSON point features (properties = columns, lon/lat from the geometry);\n\
          Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
-         `YYYY/MM/DD` or `YYYYMMDD`. ID numbers are checked (format, birth date, MOD 11-2), then\n\
-         stored only as an HMAC-SHA256 and a masked form. Events (marriage) last their day.\n",
+         `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is ignored). ID\n\
+         numbers are checked (format, birth date, MOD 11-2), then stored only as an HMAC-SHA256 and\n\
+         a masked form. Events (marriage) last their day.\n",
     );
     for kind in Kind::ALL {
         want.push_str(&format!(

@@ -13,7 +13,7 @@ pub enum FieldType {
     Lon,
     /// Latitude in degrees.
     Lat,
-    /// A date: `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD`.
+    /// A date: `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日`.
     Date,
     /// 18-digit 居民身份证号 (never stored: hashed and masked).
     IdNumber,

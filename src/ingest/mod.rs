@@ -617,23 +617,31 @@ fn csv_batch(
     }
     let cells: Vec<&str> = header.iter().collect();
     let map = read::map_header(&validator.columns, &cells, false)?;
-    let read_chunk = |reader: &mut csv::Reader<&[u8]>| -> Result<Vec<csv::ByteRecord>, Problem> {
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-        let mut record = csv::ByteRecord::new();
-        while chunk.len() < CHUNK_ROWS {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => chunk.push(std::mem::take(&mut record)),
-                Ok(false) => break,
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Err(
-                        Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())
-                    );
+    let mut lines = read::LineCounter::new(text);
+    let mut read_chunk =
+        |reader: &mut csv::Reader<&[u8]>| -> Result<Vec<csv::ByteRecord>, Problem> {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            let mut record = csv::ByteRecord::new();
+            while chunk.len() < CHUNK_ROWS {
+                match reader.read_byte_record(&mut record) {
+                    Ok(true) => {
+                        if let Some(mut position) = record.position().cloned() {
+                            position.set_line(lines.line(Some(&position)));
+                            record.set_position(Some(position));
+                        }
+                        chunk.push(std::mem::take(&mut record));
+                    }
+                    Ok(false) => break,
+                    Err(e) => {
+                        let line = lines.line(e.position());
+                        return Err(
+                            Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())
+                        );
+                    }
                 }
             }
-        }
-        Ok(chunk)
-    };
+            Ok(chunk)
+        };
     let mut chunk = read_chunk(&mut reader).map_err(|p| vec![p])?;
     let mut validated: Option<Vec<(u64, RowResult)>> = None;
     let broken = loop {

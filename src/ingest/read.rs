@@ -122,6 +122,47 @@ pub fn csv_reader(text: &[u8]) -> csv::Reader<&[u8]> {
         .from_reader(text)
 }
 
+/// Line numbers of CSV records counted from the bytes. The csv crate's own count lags one line
+/// behind after every CRLF terminator (it consumes the `\n` when the next record starts), and
+/// files saved on Windows end their lines so.
+pub struct LineCounter<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    /// A counter over the text a reader parses.
+    pub fn new(text: &'a [u8]) -> LineCounter<'a> {
+        LineCounter {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of the record (or error) at `position`; positions come in file order.
+    pub fn line(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else { return 0 };
+        // The parser may start a record on the rest of a terminator or on blank lines.
+        let mut start = usize::try_from(position.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += self.text[self.at..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.at = start;
+        self.line
+    }
+}
+
 /// Which file column feeds each contract column, and what the header holds beyond them.
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
@@ -410,4 +451,34 @@ pub fn wkb_point(b: &[u8]) -> Option<(f64, f64)> {
     }
     let offset = if srid { 9 } else { 5 };
     Some((f64_at(offset)?, f64_at(offset + 8)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(first cell, line)` of every record.
+    fn lines(text: &str) -> Vec<(String, u64)> {
+        let mut reader = csv_reader(text.as_bytes());
+        let mut counter = LineCounter::new(text.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            let first = String::from_utf8_lossy(&record[0]).into_owned();
+            out.push((first, counter.line(record.position())));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_counted_for_every_terminator() {
+        // A blank line, and a quoted cell over two lines.
+        let want: Vec<(String, u64)> = [("h", 1), ("a", 2), ("b", 4), ("c", 6)]
+            .iter()
+            .map(|&(c, l)| (c.to_string(), l))
+            .collect();
+        assert_eq!(lines("h,x\na,1\n\nb,\"2\n2\"\nc,3\n"), want);
+        assert_eq!(lines("h,x\r\na,1\r\n\r\nb,\"2\r\n2\"\r\nc,3\r\n"), want);
+        assert_eq!(lines("h,x\r\na,1\r\n\r\nb,\"2\r\n2\"\r\nc,3"), want);
+    }
 }

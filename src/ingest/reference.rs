@@ -67,6 +67,7 @@ pub fn parse(
         Err(p) => return (0, Err(vec![p])),
     };
     let mut reader = read::csv_reader(&text);
+    let mut lines = read::LineCounter::new(&text);
     let mut records = reader.records();
     let header = match records.next() {
         None => return (0, Err(vec![Problem::new(0, "", "", Reason::EmptyFile)])),
@@ -94,13 +95,13 @@ pub fn parse(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = lines.line(e.position());
                 problems.push(Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string()));
                 break;
             }
         };
         rows += 1;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line(record.position());
         if record.len() != map.width {
             problems.push(
                 Problem::new(line, "", "", Reason::ColumnCount).detail(format!(
@@ -219,6 +220,7 @@ pub fn file_checksum(
 ) -> Result<(u64, String), Vec<Problem>> {
     let (text, _) = read::decode(bytes, encoding).map_err(|p| vec![p])?;
     let mut reader = read::csv_reader(&text);
+    let mut lines = read::LineCounter::new(&text);
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(h)) => h,
@@ -242,7 +244,7 @@ pub fn file_checksum(
     let mut identities = Vec::new();
     for record in records {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
+            let line = lines.line(e.position());
             vec![Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())]
         })?;
         if let Some(v) = record.get(index).map(str::trim).filter(|v| !v.is_empty()) {

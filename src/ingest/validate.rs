@@ -628,7 +628,9 @@ fn contract_hint(ty: FieldType) -> String {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY/MM/DD` or `YYYYMMDD` (years 1900–2199).
+/// Parses a date as spreadsheets and registers write it (years 1900–2199): `YYYY-MM-DD`,
+/// `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D`, `YYYY-M-D` (one or two digits for month and day) or
+/// `YYYY年M月D日`; a time after a space or `T` is ignored.
 pub fn parse_date(v: &str) -> Option<NaiveDate> {
     let b = v.as_bytes();
     let digits = |s: &[u8]| -> Option<u32> {
@@ -636,14 +638,40 @@ pub fn parse_date(v: &str) -> Option<NaiveDate> {
             c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
         })
     };
+    // The common forms first: this runs for every row.
     let (y, m, d) = match b.len() {
         10 if (b[4] == b'-' && b[7] == b'-') || (b[4] == b'/' && b[7] == b'/') => {
             (digits(&b[..4])?, digits(&b[5..7])?, digits(&b[8..])?)
         }
-        8 => (digits(&b[..4])?, digits(&b[4..6])?, digits(&b[6..])?),
-        // Parquet timestamps cast to text: take the date part.
-        n if n > 10 && (b[10] == b' ' || b[10] == b'T') => return parse_date(&v[..10]),
-        _ => return None,
+        8 if b.iter().all(u8::is_ascii_digit) => {
+            (digits(&b[..4])?, digits(&b[4..6])?, digits(&b[6..])?)
+        }
+        _ => {
+            if let Some(i) = v.find([' ', 'T']) {
+                return parse_date(&v[..i]);
+            }
+            let parts: Vec<&str> = if v.contains('年') {
+                v.strip_suffix('日')
+                    .unwrap_or(v)
+                    .split(['年', '月'])
+                    .collect()
+            } else {
+                let separator = v.chars().find(|c| !c.is_ascii_digit())?;
+                if !matches!(separator, '-' | '/' | '.') {
+                    return None;
+                }
+                v.split(separator).collect()
+            };
+            let [y, m, d] = parts[..] else { return None };
+            if y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
+                return None;
+            }
+            (
+                digits(y.as_bytes())?,
+                digits(m.as_bytes())?,
+                digits(d.as_bytes())?,
+            )
+        }
     };
     if !(1900..2200).contains(&y) {
         return None;
@@ -671,6 +699,42 @@ fn years_between(birth: NaiveDate, on: NaiveDate) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_as_spreadsheets_write_them() {
+        let day = NaiveDate::from_ymd_opt(2025, 1, 5);
+        for v in [
+            "2025-01-05",
+            "2025/01/05",
+            "20250105",
+            "2025/1/5",
+            "2025-1-5",
+            "2025.01.05",
+            "2025.1.5",
+            "2025年1月5日",
+            "2025年01月05日",
+            "2025-01-05 00:00:00",
+            "2025/1/5 0:00",
+            "2025-01-05T08:30:00Z",
+        ] {
+            assert_eq!(parse_date(v), day, "{v}");
+        }
+        for v in [
+            "45662",
+            "2025-13-01",
+            "2025-02-30",
+            "2025/1-5",
+            "25/1/5",
+            "2025/001/5",
+            "2025年1月",
+            "1899-12-31",
+            "2025-01-05x",
+            "２０２５-01-05",
+            "",
+        ] {
+            assert_eq!(parse_date(v), None, "{v}");
+        }
+    }
 
     /// The hand-written attrs JSON is what serde_json writes for the same object.
     #[test]

@@ -59,6 +59,15 @@ def main():
         f"220625,126.59,42.05,2005-01-01,,{idn(220625, '19470505', 13)},urban,3,300",
     ]) + "\n", ["committed", "2,division_code,DIVISION_CODE_CHANGED",
                  "3,division_code,DIVISION_CODE_CHANGED", "4,division_code,DIVISION_CODE_CHANGED"])
+    # Saved on Windows: CRLF line ends, a blank line; lines are still the file's.
+    write("crlf.csv", "\r\n".join([
+        HEAD,
+        f"{XIHU},2025-01-01,,{idn(330106, '19610101', 21)},urban,2,800",
+        "",
+        f"{XIHU},2025-01-01,,{bad_check(idn(330106, '19610101', 23))},urban,2,800",
+        f"{XIHU},2025-01-01,,{idn(330106, '19610101', 25)},urban,2,800",
+        f"{XIHU},2025-13-01,,{idn(330106, '19610101', 27)},urban,2,800",
+    ]) + "\r\n", ["rejected", "4,id_number,ID_CHECK_DIGIT", "6,valid_from,DATE_INVALID"])
     write("check_digit.csv", "\n".join([
         HEAD,
         f"{XIHU},2025-01-01,,{a},urban,2,800",
