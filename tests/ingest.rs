@@ -136,6 +136,12 @@ fn corpus_gives_the_expected_reports_and_rejected_files_write_nothing() {
         assert_eq!(json["batch"]["status"], status, "{name}: {json}\n{stderr}");
         assert_eq!(ok, status == "committed", "{name}: exit status\n{stderr}");
         assert_eq!(report_rows(&report), want, "{name}: problem report");
+        if name == "blank_rows.csv" {
+            assert_eq!(
+                json["batch"]["rows_total"], 2,
+                "blank rows are not rows: {json}"
+            );
+        }
         let after = counts(&data);
         if status == "committed" {
             assert_eq!(
@@ -388,7 +394,8 @@ fn contracts_doc_matches_the_code() {
          Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
          `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is ignored). ID\n\
          numbers are checked (format, birth date, MOD 11-2), then stored only as an HMAC-SHA256 and\n\
-         a masked form. Events (marriage) last their day.\n",
+         a masked form. Events (marriage) last their day. CSV rows with nothing in them (empty cells\n\
+         or spaces only) are skipped.\n",
     );
     for kind in Kind::ALL {
         want.push_str(&format!(

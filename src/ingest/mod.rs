@@ -665,7 +665,7 @@ fn csv_batch(
                 chunk
                     .par_iter()
                     .with_min_len(1024)
-                    .map(|record| csv_row(validator, &map, record))
+                    .filter_map(|record| csv_row(validator, &map, record))
                     .collect::<Vec<_>>()
             },
         );
@@ -685,7 +685,19 @@ fn csv_batch(
     }
 }
 
-fn csv_row(validator: &Validator, map: &HeaderMap, record: &csv::ByteRecord) -> (u64, RowResult) {
+/// Validates one CSV record; `None` for a row with nothing in it (`,,,,` or spaces: what a
+/// spreadsheet leaves below its data), which carries no record to lose.
+fn csv_row(
+    validator: &Validator,
+    map: &HeaderMap,
+    record: &csv::ByteRecord,
+) -> Option<(u64, RowResult)> {
+    if record
+        .iter()
+        .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
+    {
+        return None;
+    }
     let line = record.position().map_or(0, |p| p.line());
     if record.len() != map.width {
         let problem = Problem::new(line, "", "", Reason::ColumnCount).detail(format!(
@@ -693,14 +705,14 @@ fn csv_row(validator: &Validator, map: &HeaderMap, record: &csv::ByteRecord) -> 
             map.width,
             record.len()
         ));
-        return (
+        return Some((
             line,
             RowResult {
                 record: None,
                 problems: vec![problem],
                 identity_key: None,
             },
-        );
+        ));
     }
     let mut fields: [Option<&str>; 16] = [None; 16];
     for (slot, source) in fields.iter_mut().zip(&map.source) {
@@ -710,7 +722,7 @@ fn csv_row(validator: &Validator, map: &HeaderMap, record: &csv::ByteRecord) -> 
             .map(str::trim)
             .filter(|s| !s.is_empty());
     }
-    (line, validator.row(line, &fields[..map.source.len()]))
+    Some((line, validator.row(line, &fields[..map.source.len()])))
 }
 
 fn owned_batch(

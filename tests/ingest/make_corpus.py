@@ -68,6 +68,16 @@ def main():
         f"{XIHU},2025-01-01,,{idn(330106, '19610101', 25)},urban,2,800",
         f"{XIHU},2025-13-01,,{idn(330106, '19610101', 27)},urban,2,800",
     ]) + "\r\n", ["rejected", "4,id_number,ID_CHECK_DIGIT", "6,valid_from,DATE_INVALID"])
+    # What a spreadsheet leaves below and between its data: empty cells, spaces.
+    write("blank_rows.csv", "\n".join([
+        HEAD,
+        f"{XIHU},2025-01-01,,{idn(330106, '19630101', 31)},urban,2,800",
+        ",,,,,,,,",
+        f"{XIHU},2025-01-01,,{idn(330106, '19630101', 33)},urban,2,800",
+        " , ,,,,,,, ",
+        "   ",
+        "",
+    ]) + "\n", ["committed"])
     write("check_digit.csv", "\n".join([
         HEAD,
         f"{XIHU},2025-01-01,,{a},urban,2,800",
