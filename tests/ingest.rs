@@ -395,7 +395,7 @@ fn contracts_doc_matches_the_code() {
          `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is ignored). ID\n\
          numbers are checked (format, birth date, MOD 11-2), then stored only as an HMAC-SHA256 and\n\
          a masked form. Events (marriage) last their day. CSV rows with nothing in them (empty cells\n\
-         or spaces only) are skipped.\n",
+         or spaces only) are skipped, and so are rows above the header (a title) within the first 10.\n",
     );
     for kind in Kind::ALL {
         want.push_str(&format!(

@@ -224,6 +224,17 @@ pub struct OwnedRow {
     pub problem: Option<Problem>,
 }
 
+/// The coordinates of a Point geometry, or of a MultiPoint with one point (what converters
+/// often write for a point layer).
+fn point_coordinates(geometry: &Value) -> Option<&Vec<Value>> {
+    let coordinates = geometry.get("coordinates")?.as_array()?;
+    match geometry.get("type")?.as_str()? {
+        "Point" => Some(coordinates),
+        "MultiPoint" if coordinates.len() == 1 => coordinates[0].as_array(),
+        _ => None,
+    }
+}
+
 /// Reads a GeoJSON FeatureCollection of points into rows.
 pub fn geojson_rows(
     bytes: &[u8],
@@ -271,11 +282,7 @@ pub fn geojson_rows(
                 })
                 .collect();
             let mut problem = None;
-            let coords = f
-                .get("geometry")
-                .filter(|g| g.get("type").and_then(Value::as_str) == Some("Point"))
-                .and_then(|g| g.get("coordinates"))
-                .and_then(Value::as_array);
+            let coords = f.get("geometry").and_then(point_coordinates);
             match coords {
                 Some(c) if c.len() >= 2 => {
                     if let (Some(x), Some(y)) = (lon, lat) {
@@ -286,7 +293,7 @@ pub fn geojson_rows(
                 _ => {
                     problem = Some(
                         Problem::new(line, "lon", "", Reason::CoordInvalid)
-                            .detail("geometry 应为 Point"),
+                            .detail("geometry 应为 Point（或只含一个点的 MultiPoint）"),
                     );
                 }
             }

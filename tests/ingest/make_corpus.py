@@ -78,6 +78,14 @@ def main():
         "   ",
         "",
     ]) + "\n", ["committed"])
+    # A spreadsheet's title and an empty row above the header; lines are still the file's.
+    write("titled.csv", "\n".join([
+        "附件1：2025年1月西湖区城乡低保对象名册,,,,,,,,",
+        ",,,,,,,,",
+        HEAD,
+        f"{XIHU},2025-01-01,,{idn(330106, '19650101', 61)},urban,2,800",
+        f"{XIHU},2025-01-01,,{bad_check(idn(330106, '19650101', 63))},urban,2,800",
+    ]) + "\n", ["rejected", "5,id_number,ID_CHECK_DIGIT"])
     write("check_digit.csv", "\n".join([
         HEAD,
         f"{XIHU},2025-01-01,,{a},urban,2,800",
@@ -153,10 +161,17 @@ def main():
          "properties": {"division_code": "330106", "valid_from": "2025-01-01", "id_number": a}},
         {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[120, 30], [121, 30], [120, 31], [120, 30]]]},
          "properties": {"division_code": "330106", "valid_from": "2025-01-01", "id_number": b}},
+        # A converter's point layer: a MultiPoint of one point is that point; of two, no point.
+        {"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": [[120.13, 30.26]]},
+         "properties": {"division_code": "330106", "valid_from": "2025-01-01",
+                        "id_number": idn(330106, "19640101", 51)}},
+        {"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": [[120.13, 30.26], [120.14, 30.27]]},
+         "properties": {"division_code": "330106", "valid_from": "2025-01-01",
+                        "id_number": idn(330106, "19640101", 53)}},
     ]
     import json
     write("points.geojson", json.dumps({"type": "FeatureCollection", "features": features}),
-          ["rejected", "2,lon,COORD_INVALID"])
+          ["rejected", "2,lon,COORD_INVALID", "4,lon,COORD_INVALID"])
     write("not_geojson.geojson", '{"type": "FeatureCollection", "features": [', ["rejected", "1,,FILE_FORMAT"])
     write("empty.csv", "", ["rejected", "0,,EMPTY_FILE"])
     write("header_only.csv", HEAD + "\n", ["rejected", "0,,EMPTY_FILE"])
