@@ -393,8 +393,8 @@ fn contracts_doc_matches_the_code() {
          UTF-8 or GB18030; GeoJSON point features (properties = columns, lon/lat from the geometry);\n\
          Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
          `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is ignored). ID\n\
-         numbers are checked (format, birth date, MOD 11-2), then stored only as an HMAC-SHA256 and\n\
-         a masked form. Events (marriage) last their day. CSV rows with nothing in them (empty cells\n\
+         numbers are checked (format, birth date, MOD 11-2; a 15-digit one is upgraded to 18 digits,\n\
+         a finding), then stored only as an HMAC-SHA256 and a masked form. Events (marriage) last their day. CSV rows with nothing in them (empty cells\n\
          or spaces only) are skipped, and so are rows above the header (a title) within the first 10.\n",
     );
     for kind in Kind::ALL {

@@ -60,6 +60,23 @@ pub fn validate_id_number(id: &str, today: NaiveDate) -> Result<NaiveDate, IdNum
     Ok(birth)
 }
 
+/// The 18-digit form of a first-generation 15-digit ID number (GB 11643-1999: `19` before
+/// the two-digit birth year, then the check character), or `None` for anything else.
+/// Older registers still hold them; upgraded, a person matches across datasets.
+pub fn upgrade_id_number(id: &str) -> Option<String> {
+    let bytes = id.as_bytes();
+    if bytes.len() != 15 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut upgraded = String::with_capacity(18);
+    upgraded.push_str(&id[..6]);
+    upgraded.push_str("19");
+    upgraded.push_str(&id[6..]);
+    let check = id_check_char(upgraded.as_bytes());
+    upgraded.push(check as char);
+    Some(upgraded)
+}
+
 /// Builds a valid ID number from a region code, a birth date and a 3-digit sequence
 /// (odd for men, even for women).
 pub fn make_id_number(region: u32, birth: NaiveDate, sequence: u16) -> String {
@@ -189,6 +206,18 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn upgrades_fifteen_digit_numbers() {
+        // 15 digits: region 110105, born 49-12-31, sequence 002.
+        let upgraded = upgrade_id_number("110105491231002").unwrap();
+        assert_eq!(upgraded, "11010519491231002X");
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        assert!(validate_id_number(&upgraded, today).is_ok());
+        assert_eq!(upgrade_id_number("11010549123100"), None);
+        assert_eq!(upgrade_id_number("11010549123100X"), None);
+        assert_eq!(upgrade_id_number("11010519491231002X"), None);
     }
 
     #[test]

@@ -65,6 +65,7 @@ reasons! {
     DuplicateInBatch "DUPLICATE_IN_BATCH" Error "同一批次内重复（同一身份证号或信用代码）" "duplicate within the batch (same ID number or credit code)";
     CoordCountyMismatch "COORD_COUNTY_MISMATCH" Finding "坐标与申报区划不一致（超出容差）" "point lies outside the declared county beyond the tolerance";
     CoordSnapped "COORD_SNAPPED" Finding "坐标在边界外容差范围内，归入申报区划" "point just outside the boundary, within tolerance: assigned to the declared county";
+    IdUpgraded "ID_UPGRADED" Finding "15位身份证号已按 GB 11643 升级为18位后入库" "15-digit ID number upgraded to its 18-digit form (GB 11643)";
     DivisionCodeChanged "DIVISION_CODE_CHANGED" Finding "区划代码已变更，按变更后的代码入库" "division code has changed: stored under its successor";
 }
 

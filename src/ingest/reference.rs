@@ -6,10 +6,17 @@ use super::contract::{self, REFERENCE_LIST};
 use super::problem::{Problem, Reason};
 use super::read::{self, Encoding};
 use super::validate::parse_date;
-use crate::domain::identity::{mask_id_number, validate_id_number, IdNumberError, PersonHasher};
+use crate::domain::identity::{
+    mask_id_number, upgrade_id_number, validate_id_number, IdNumberError, PersonHasher,
+};
 use crate::store::{ReferenceList, ReferencePerson, Store, StoreError};
 use chrono::NaiveDate;
 use std::collections::HashMap;
+
+/// An ID number in its 18-digit form (a 15-digit one upgraded), as ingest stores it.
+fn eighteen(id: &str) -> std::borrow::Cow<'_, str> {
+    upgrade_id_number(id).map_or(std::borrow::Cow::Borrowed(id), std::borrow::Cow::Owned)
+}
 
 /// The outcome of a reference-list upload.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -122,18 +129,21 @@ pub fn parse(
                 problems.push(Problem::new(line, "id_number", "", Reason::Required));
                 None
             }
-            Some(id) => match validate_id_number(id, today) {
-                Ok(_) => Some((hasher.hash_id_number(id), mask_id_number(id))),
-                Err(e) => {
-                    let reason = match e {
-                        IdNumberError::Format => Reason::IdFormat,
-                        IdNumberError::BirthDate => Reason::IdBirthDate,
-                        IdNumberError::CheckDigit => Reason::IdCheckDigit,
-                    };
-                    problems.push(Problem::new(line, "id_number", mask_id_number(id), reason));
-                    None
+            Some(raw) => {
+                let id = eighteen(raw);
+                match validate_id_number(&id, today) {
+                    Ok(_) => Some((hasher.hash_id_number(&id), mask_id_number(&id))),
+                    Err(e) => {
+                        let reason = match e {
+                            IdNumberError::Format => Reason::IdFormat,
+                            IdNumberError::BirthDate => Reason::IdBirthDate,
+                            IdNumberError::CheckDigit => Reason::IdCheckDigit,
+                        };
+                        problems.push(Problem::new(line, "id_number", mask_id_number(raw), reason));
+                        None
+                    }
                 }
-            },
+            }
         };
         let date = match cell(date_col) {
             None => {
@@ -249,7 +259,7 @@ pub fn file_checksum(
         })?;
         if let Some(v) = record.get(index).map(str::trim).filter(|v| !v.is_empty()) {
             identities.push(if person {
-                hasher.hash_id_number(v)
+                hasher.hash_id_number(&eighteen(v))
             } else {
                 crate::domain::identity::credit_identity(v)
             });

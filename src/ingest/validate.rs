@@ -5,7 +5,8 @@
 use super::contract::{Column, FieldType};
 use super::problem::{Problem, Reason};
 use crate::domain::identity::{
-    mask_id_number, validate_credit_code, validate_id_number, IdNumberError, PersonHasher,
+    mask_id_number, upgrade_id_number, validate_credit_code, validate_id_number, IdNumberError,
+    PersonHasher,
 };
 use crate::domain::{
     CodeChanges, Datum, DivisionCode, Facility, Kind, Month, Registry, ServiceObject, Unit,
@@ -421,7 +422,9 @@ impl Validator<'_> {
         problems: &mut Vec<Problem>,
     ) -> Option<(String, String)> {
         let masked = mask_id_number(value);
-        let birth = match validate_id_number(value, self.today) {
+        let upgraded = upgrade_id_number(value);
+        let id = upgraded.as_deref().unwrap_or(value);
+        let birth = match validate_id_number(id, self.today) {
             Ok(birth) => birth,
             Err(e) => {
                 let reason = match e {
@@ -433,6 +436,14 @@ impl Validator<'_> {
                 return None;
             }
         };
+        if upgraded.is_some() {
+            problems.push(Problem::new(
+                line,
+                "id_number",
+                masked.clone(),
+                Reason::IdUpgraded,
+            ));
+        }
         if let Some(from) = from {
             let age = years_between(birth, from);
             let rule = match self.kind {
@@ -440,7 +451,7 @@ impl Validator<'_> {
                 Kind::Marriage => {
                     let marriage = self.attr_value(fields, "type") != Some("divorce");
                     // GB 11643: the 17th digit is odd for men. Legal age: men 22, women 20.
-                    let male = value.as_bytes()[16] % 2 == 1;
+                    let male = id.as_bytes()[16] % 2 == 1;
                     let minimum = if male { 22 } else { 20 };
                     (marriage && age < minimum)
                         .then(|| format!("结婚登记年龄应不小于{minimum}周岁"))
@@ -454,7 +465,11 @@ impl Validator<'_> {
                 );
             }
         }
-        Some((self.hasher.hash_id_number(value), masked))
+        let masked = match upgraded {
+            Some(_) => mask_id_number(id),
+            None => masked,
+        };
+        Some((self.hasher.hash_id_number(id), masked))
     }
 
     /// The stored value of an attribute column (choice aliases resolved).

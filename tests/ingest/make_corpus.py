@@ -86,6 +86,16 @@ def main():
         f"{XIHU},2025-01-01,,{idn(330106, '19650101', 61)},urban,2,800",
         f"{XIHU},2025-01-01,,{bad_check(idn(330106, '19650101', 63))},urban,2,800",
     ]) + "\n", ["rejected", "5,id_number,ID_CHECK_DIGIT"])
+    # First-generation 15-digit numbers: upgraded (a finding), so the same person written
+    # with 18 digits is a duplicate; a bad birth date in one is still an error.
+    old15 = "330106600101011"
+    write("id15.csv", "\n".join([
+        HEAD,
+        f"{XIHU},2025-01-01,,{old15},urban,2,800",
+        f"{XIHU},2025-01-01,,{idn(330106, '19600101', 11)},urban,2,800",
+        f"{XIHU},2025-01-01,,330106601301013,urban,2,800",
+    ]) + "\n", ["rejected", "2,id_number,ID_UPGRADED", "3,id_number,DUPLICATE_IN_BATCH",
+                 "4,id_number,ID_BIRTH_DATE"])
     write("check_digit.csv", "\n".join([
         HEAD,
         f"{XIHU},2025-01-01,,{a},urban,2,800",
