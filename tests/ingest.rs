@@ -388,14 +388,16 @@ fn contracts_doc_matches_the_code() {
     let mut want = String::from(
         "# Column contracts of ingested files (入库字段约定)\n\n\
          Generated from `src/ingest/contract.rs` (a test keeps this file equal to it). One table per\n\
-         kind: the header may use the column name or its Chinese name, in any order; other columns are\n\
-         reported as ignored and not stored (e.g. names: personal data shikong does not keep). CSV in\n\
-         UTF-8 or GB18030; GeoJSON point features (properties = columns, lon/lat from the geometry);\n\
-         Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
+         kind: the header may use the column name or any of its Chinese names, in any order (a `*`\n\
+         mark or a note in brackets, as in `身份证号（必填）`, is ignored); other columns are reported\n\
+         as ignored and not stored (e.g. names: personal data shikong does not keep). CSV in UTF-8 or\n\
+         GB18030; GeoJSON point features (properties = columns, lon/lat from the geometry); Parquet,\n\
+         or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
          `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is ignored). ID\n\
          numbers are checked (format, birth date, MOD 11-2; a 15-digit one is upgraded to 18 digits,\n\
-         a finding), then stored only as an HMAC-SHA256 and a masked form. Events (marriage) last their day. CSV rows with nothing in them (empty cells\n\
-         or spaces only) are skipped, and so are rows above the header (a title) within the first 10.\n",
+         a finding), then stored only as an HMAC-SHA256 and a masked form. Events (marriage) last\n\
+         their day. CSV rows with nothing in them (empty cells or spaces only) are skipped, and so\n\
+         are rows above the header (a title) within the first 10.\n",
     );
     for kind in Kind::ALL {
         want.push_str(&format!(

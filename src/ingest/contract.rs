@@ -181,13 +181,62 @@ fn specific(kind: Kind) -> Vec<Column> {
     }
 }
 
+/// Other headers registers and templates use for a column (accepted like its names).
+pub fn aliases(column: &str) -> &'static [&'static str] {
+    match column {
+        "division_code" => &[
+            "行政区划代码",
+            "区划编码",
+            "行政区划编码",
+            "所属区划代码",
+            "adcode",
+        ],
+        "lon" => &["经度坐标", "lng", "longitude"],
+        "lat" => &["纬度坐标", "latitude"],
+        "valid_from" => &["起始日期", "开始时间", "生效日期"],
+        "valid_to" => &["终止日期", "截止日期", "结束时间", "失效日期"],
+        "id_number" => &["身份证号码", "公民身份号码", "居民身份证号", "证件号码"],
+        "credit_code" => &["信用代码", "社会信用代码"],
+        "name" => &["机构名称", "单位名称"],
+        "capacity" => &["床位", "核定床位数"],
+        "occupied" => &["入住人数", "在住人数"],
+        "household_size" => &["保障人数", "家庭人口数"],
+        "monthly_amount" => &["保障金额", "月保障金"],
+        "date" => &["死亡日期", "注销日期"],
+        _ => &[],
+    }
+}
+
+/// A header cell as templates write it: no BOM, spaces, required-marks (`*`) or a note in
+/// brackets (`身份证号（必填）`), lower case.
+fn normalize_header(cell: &str) -> String {
+    let mut h = cell
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .trim_matches(['*', ' ']);
+    for (open, close) in [('（', '）'), ('(', ')')] {
+        if let (Some(at), true) = (h.find(open), h.ends_with(close)) {
+            if at > 0 {
+                h = h[..at].trim_end();
+            }
+        }
+    }
+    h.trim_matches(['*', ' ']).to_lowercase()
+}
+
 /// The canonical column a header cell names (trimmed, case-insensitive, BOM stripped).
 pub fn match_header<'a>(columns: &'a [Column], header: &str) -> Option<(usize, &'a Column)> {
-    let h = header.trim().trim_start_matches('\u{feff}').to_lowercase();
+    let h = normalize_header(header);
     columns
         .iter()
         .enumerate()
         .find(|(_, c)| c.name == h || c.name_zh == h)
+        .or_else(|| {
+            columns
+                .iter()
+                .enumerate()
+                .find(|(_, c)| aliases(c.name).contains(&h.as_str()))
+        })
 }
 
 /// Columns of a reference list (数据比对, e.g. a death register): whose ID number, and its date.
@@ -200,7 +249,10 @@ pub fn markdown_table(columns: &[Column]) -> String {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
             c.name,
-            c.name_zh,
+            std::iter::once(c.name_zh)
+                .chain(aliases(c.name).iter().copied())
+                .collect::<Vec<_>>()
+                .join(" / "),
             describe(c.ty),
             if c.required { "yes" } else { "no" }
         ));
@@ -225,5 +277,26 @@ fn describe(ty: FieldType) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         FieldType::Bool => "boolean (true/false, 1/0, 是/否)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_match_as_templates_write_them() {
+        let dibao = columns(Kind::Dibao);
+        let name = |header: &str| match_header(&dibao, header).map(|(_, c)| c.name);
+        assert_eq!(name("division_code"), Some("division_code"));
+        assert_eq!(name(" \u{feff}Division_Code "), Some("division_code"));
+        assert_eq!(name("区划代码*"), Some("division_code"));
+        assert_eq!(name("行政区划代码"), Some("division_code"));
+        assert_eq!(name("*身份证号码（必填）"), Some("id_number"));
+        assert_eq!(name("经度(WGS84)"), Some("lon"));
+        assert_eq!(name("纬度 （GCJ-02）"), Some("lat"));
+        assert_eq!(name("姓名"), None);
+        assert_eq!(name("（备注）"), None);
+        assert_eq!(name("*"), None);
     }
 }

@@ -96,6 +96,12 @@ def main():
         f"{XIHU},2025-01-01,,330106601301013,urban,2,800",
     ]) + "\n", ["rejected", "2,id_number,ID_UPGRADED", "3,id_number,DUPLICATE_IN_BATCH",
                  "4,id_number,ID_BIRTH_DATE"])
+    # A register's template: other Chinese names, required marks, notes in brackets.
+    write("aliases.csv", "\n".join([
+        "行政区划代码*,经度(WGS84),纬度（WGS84）,起始日期,终止日期,*身份证号码（必填）,城乡类别,保障人数,月保障金额",
+        f"{XIHU},2025-01-01,,{idn(330106, '19660101', 71)},城市,2,800",
+        f"{XIHU},2025-01-01,,{idn(330106, '19660101', 73)},农村,1,700",
+    ]) + "\n", ["committed"])
     write("check_digit.csv", "\n".join([
         HEAD,
         f"{XIHU},2025-01-01,,{a},urban,2,800",
