@@ -115,7 +115,7 @@ enum Command {
         /// Replace the province×kind×month slice loaded before.
         #[arg(long, requires_all = ["province", "month"])]
         replace: bool,
-        /// csv, geojson or parquet [default: from the file's first bytes].
+        /// csv, geojson, parquet or xlsx [default: from the file's first bytes].
         #[arg(long)]
         format: Option<String>,
         /// CSV text encoding: auto, utf-8 or gb18030.

@@ -298,6 +298,94 @@ fn a_million_rows_with_one_bad_row_land_nothing_and_a_killed_batch_leaves_nothin
     eprintln!("10⁶ rows committed in {} s", json["seconds"]);
 }
 
+/// An Excel workbook as clerks keep it: a title above the header, numbers and date cells,
+/// a blank row; lines are Excel's row numbers, and an ID number typed as a number (which
+/// Excel keeps to 15 digits) is an error, not a silently wrong person.
+#[test]
+fn xlsx_workbooks_are_read_like_csv() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let (dir, data) = initialized();
+    let birth = chrono::NaiveDate::from_ymd_opt(1958, 8, 8).unwrap();
+    let id = |i: u16| make_id_number(330106, birth, i);
+    let book = |name: &str, id_as_number: bool| -> PathBuf {
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let day = Format::new().set_num_format("yyyy-mm-dd");
+        sheet
+            .write_string(0, 0, "2025年1月西湖区城乡低保对象名册")
+            .unwrap();
+        for (col, header) in [
+            "区划代码",
+            "经度",
+            "纬度",
+            "开始日期",
+            "身份证号*",
+            "月保障金额",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(1, col as u16, *header).unwrap();
+        }
+        let row = |sheet: &mut rust_xlsxwriter::Worksheet, r: u32, i: u16, number: bool| {
+            sheet.write_number(r, 0, 330106).unwrap();
+            sheet.write_number(r, 1, 120.13).unwrap();
+            sheet.write_number(r, 2, 30.26).unwrap();
+            let date = ExcelDateTime::from_ymd(2025, 1, 5).unwrap();
+            sheet.write_datetime_with_format(r, 3, &date, &day).unwrap();
+            if number {
+                sheet
+                    .write_number(r, 4, id(i).parse::<f64>().unwrap())
+                    .unwrap();
+            } else {
+                sheet.write_string(r, 4, id(i)).unwrap();
+            }
+            sheet.write_number(r, 5, 800).unwrap();
+        };
+        row(sheet, 2, 1, false);
+        // Row 4 is left blank.
+        row(sheet, 4, 3, id_as_number);
+        let path = dir.path().join(name);
+        workbook.save(&path).unwrap();
+        path
+    };
+    let before = counts(&data);
+    let numbers = book("numbers.xlsx", true);
+    let report = dir.path().join("numbers.problems.csv");
+    let (ok, json, stderr) = ingest(&data, &numbers, &["--kind", "dibao"], &report);
+    assert!(!ok, "{stderr}");
+    assert_eq!(json["batch"]["format"], "xlsx", "{json}");
+    assert_eq!(json["batch"]["rows_total"], 2, "{json}");
+    assert_eq!(report_rows(&report), ["5,id_number,ID_FORMAT"]);
+    assert_eq!(counts(&data), before);
+
+    let clean = book("clean.xlsx", false);
+    let (ok, json, stderr) = ingest(&data, &clean, &["--kind", "dibao"], &report);
+    assert!(ok, "{json} {stderr}");
+    assert_eq!(json["batch"]["rows_accepted"], 2, "{json}");
+    let store = Store::open(&data.join("shikong.duckdb")).unwrap();
+    let landed: u64 = store
+        .connection()
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM service_objects WHERE batch_id = ? AND declared_code = 330106 \
+             AND valid_from = DATE '2025-01-05' AND attrs = '{\"monthly_amount\":800.0}'",
+            [json["batch"]["batch_id"].as_u64().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let stored: Vec<String> = store
+        .connection()
+        .unwrap()
+        .prepare("SELECT concat_ws(' ', valid_from, declared_code, attrs) FROM service_objects WHERE batch_id = ?")
+        .unwrap()
+        .query_map([json["batch"]["batch_id"].as_u64().unwrap()], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(landed, 2, "{stored:?}");
+}
+
 /// A province loads its history under the codes of then: the records land in today's
 /// counties, the months open, and `boundaries=month` counts them by the divisions of their
 /// month (宁河县 before it became 宁河区; 东城区 with 崇文区 before they merged).
@@ -391,13 +479,14 @@ fn contracts_doc_matches_the_code() {
          kind: the header may use the column name or any of its Chinese names, in any order (a `*`\n\
          mark or a note in brackets, as in `身份证号（必填）`, is ignored); other columns are reported\n\
          as ignored and not stored (e.g. names: personal data shikong does not keep). CSV in UTF-8 or\n\
-         GB18030; GeoJSON point features (properties = columns, lon/lat from the geometry); Parquet,\n\
-         or GeoParquet whose primary WKB point column gives lon/lat. Dates `YYYY-MM-DD`,\n\
-         `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is ignored). ID\n\
-         numbers are checked (format, birth date, MOD 11-2; a 15-digit one is upgraded to 18 digits,\n\
-         a finding), then stored only as an HMAC-SHA256 and a masked form. Events (marriage) last\n\
-         their day. CSV rows with nothing in them (empty cells or spaces only) are skipped, and so\n\
-         are rows above the header (a title) within the first 10.\n",
+         GB18030; Excel `.xlsx` (the first sheet; an ID number must be a text cell, a number cell\n\
+         keeps only 15 digits); GeoJSON point features (properties = columns, lon/lat from the\n\
+         geometry); Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates\n\
+         `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is\n\
+         ignored). ID numbers are checked (format, birth date, MOD 11-2; a 15-digit one is upgraded\n\
+         to 18 digits, a finding), then stored only as an HMAC-SHA256 and a masked form. Events\n\
+         (marriage) last their day. Rows with nothing in them (empty cells or spaces only) are skipped, and so\n\
+         are rows above the header (a title) within the first 10 (in a workbook too).\n",
     );
     for kind in Kind::ALL {
         want.push_str(&format!(

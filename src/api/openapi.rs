@@ -567,7 +567,7 @@ fn upload_operation(error: &Value) -> Value {
             q("province", ParamType::Code, "Declaring province: rows of other provinces are rejected.", false),
             q("month", ParamType::Month, "Month the file reports: rows not in force in it are rejected.", false),
             q("replace", ParamType::Enum(&["true", "false"]), "Replace the province×kind×month slice (needs province and month).", false),
-            q("format", ParamType::Enum(&["csv", "geojson", "parquet"]), "Default: from Content-Type or the first bytes.", false),
+            q("format", ParamType::Enum(&["csv", "geojson", "parquet", "xlsx"]), "Default: from Content-Type or the first bytes.", false),
             q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030"]), "CSV text encoding; default auto.", false),
             q("crs", ParamType::Enum(&["wgs84", "gcj02", "bd09"]), "Coordinate system of the points; default wgs84.", false),
             q("tolerance_m", ParamType::Number, "Metres a point may lie outside its declared county without a finding; default 1000.", false),
@@ -579,6 +579,7 @@ fn upload_operation(error: &Value) -> Value {
             "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
             "application/geo+json": {"schema": {"type": "object"}},
             "application/vnd.apache.parquet": {"schema": {"type": "string", "contentMediaType": "application/vnd.apache.parquet"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}},
         }},
         "responses": {
             "201": {"description": "Committed: every row landed", "content": {"application/json": {"schema": {"type": "object"}}}},

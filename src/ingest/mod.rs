@@ -307,11 +307,11 @@ pub fn ingest(
             }
             Err(p) => Err(vec![p]),
         },
-        Format::GeoJson | Format::Parquet => {
-            let rows = if format == Format::GeoJson {
-                read::geojson_rows(bytes, &validator.columns)
-            } else {
-                read::parquet_rows(bytes, &validator.columns)
+        Format::GeoJson | Format::Parquet | Format::Xlsx => {
+            let rows = match format {
+                Format::GeoJson => read::geojson_rows(bytes, &validator.columns),
+                Format::Parquet => read::parquet_rows(bytes, &validator.columns),
+                _ => read::xlsx_rows(bytes, &validator.columns),
             };
             rows.and_then(|(rows, i)| {
                 ignored = i;

@@ -17,6 +17,8 @@ pub enum Format {
     GeoJson,
     /// Apache Parquet, GeoParquet when it carries `geo` metadata.
     Parquet,
+    /// An Excel workbook (`.xlsx`): its first sheet, a header row then rows.
+    Xlsx,
 }
 
 impl Format {
@@ -28,6 +30,9 @@ impl Format {
                 Some(Format::GeoJson)
             }
             "parquet" | "geoparquet" | "application/vnd.apache.parquet" => Some(Format::Parquet),
+            "xlsx" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                Some(Format::Xlsx)
+            }
             _ => None,
         }
     }
@@ -38,10 +43,12 @@ impl Format {
             Format::Csv => "csv",
             Format::GeoJson => "geojson",
             Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 
-    /// From the file's first bytes: Parquet starts with `PAR1`, GeoJSON with `{`.
+    /// From the file's first bytes: Parquet starts with `PAR1`, an Excel workbook is a ZIP
+    /// archive (`PK`), GeoJSON starts with `{`.
     pub fn sniff(bytes: &[u8]) -> Format {
         let start = bytes
             .iter()
@@ -49,6 +56,8 @@ impl Format {
             .map_or(&bytes[..0], |i| &bytes[i..]);
         if bytes.starts_with(b"PAR1") {
             Format::Parquet
+        } else if bytes.starts_with(b"PK\x03\x04") {
+            Format::Xlsx
         } else if start.starts_with(b"{") {
             Format::GeoJson
         } else {
@@ -312,6 +321,96 @@ fn cell_text(v: &Value) -> Option<String> {
         Value::Null => return None,
         Value::String(s) => s.trim().to_string(),
         other => other.to_string(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// Reads the first sheet of an Excel workbook into rows: the header is the first of 10 rows
+/// that names the contract's columns (a title may stand above it), rows with nothing in them
+/// are skipped, and a row's line is its row number in Excel.
+pub fn xlsx_rows(
+    bytes: &[u8],
+    columns: &[Column],
+) -> Result<(Vec<OwnedRow>, Vec<String>), Vec<Problem>> {
+    use calamine::{Reader, Xlsx};
+    let format = |e: &dyn std::fmt::Display| {
+        vec![Problem::new(0, "", "", Reason::FileFormat).detail(format!("XLSX: {e}"))]
+    };
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| format(&e))?;
+    let sheet = match book.worksheet_range_at(0) {
+        Some(sheet) => sheet.map_err(|e| format(&e))?,
+        None => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
+    };
+    let first_row = sheet.start().map_or(0, |(row, _)| u64::from(row));
+    let mut rows = sheet
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| (first_row + i as u64 + 1, cells))
+        .filter(|(_, cells)| cells.iter().any(|c| excel_text(c).is_some()));
+    let mut closest: Option<Vec<Problem>> = None;
+    let mut found = None;
+    for (line, cells) in rows.by_ref().take(10) {
+        let header: Vec<String> = cells
+            .iter()
+            .map(|c| excel_text(c).unwrap_or_default())
+            .collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        match map_header(columns, &header, false) {
+            Ok(map) => {
+                found = Some(map);
+                break;
+            }
+            Err(mut missing) => {
+                missing.iter_mut().for_each(|p| p.line = line);
+                if closest.as_ref().is_none_or(|c| missing.len() < c.len()) {
+                    closest = Some(missing);
+                }
+            }
+        }
+    }
+    let map = match (found, closest) {
+        (Some(map), _) => map,
+        (None, Some(missing)) => return Err(missing),
+        (None, None) => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
+    };
+    let rows = rows
+        .map(|(line, cells)| OwnedRow {
+            line,
+            fields: map
+                .source
+                .iter()
+                .map(|source| cells.get((*source)?).and_then(excel_text))
+                .collect(),
+            problem: None,
+        })
+        .collect();
+    Ok((rows, map.ignored))
+}
+
+/// A cell as the text a CSV export would hold: whole numbers without a fraction, dates as
+/// `YYYY-MM-DD`, and numbers of 16 digits or more as Excel shows them (`3.30106E+17`): a
+/// number cell cannot hold an ID number exactly, so it must fail as one.
+fn excel_text(cell: &calamine::Data) -> Option<String> {
+    use calamine::Data;
+    let text = match cell {
+        Data::Empty => return None,
+        Data::String(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) if f.abs() >= 1e15 => format!("{f:E}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => {
+            // Excel's day 0 is 1899-12-30 (its 1900 leap-year bug included).
+            let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
+            let days = d.as_f64().floor();
+            match epoch.checked_add_signed(chrono::Duration::days(days as i64)) {
+                Some(day) if days.is_finite() => day.to_string(),
+                _ => d.as_f64().to_string(),
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
     };
     (!text.is_empty()).then_some(text)
 }

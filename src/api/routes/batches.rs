@@ -120,7 +120,7 @@ pub(super) async fn read_upload(request: Request) -> Result<Upload, ApiError> {
     Ok(upload)
 }
 
-/// `POST /api/v1/batches?kind=…`: the file (CSV, GeoJSON or Parquet) is the body, or the
+/// `POST /api/v1/batches?kind=…`: the file (CSV, XLSX, GeoJSON or Parquet) is the body, or the
 /// file part of a multipart form.
 pub(super) async fn upload(
     State(state): State<AppState>,
@@ -164,7 +164,10 @@ pub(super) async fn upload(
     let content_type = upload.content_type.clone();
     request.format = match params.get("format") {
         Some(f) => Some(Format::from_id(f).ok_or_else(|| {
-            ApiError::bad("format", format!("{f:?}: use csv, geojson or parquet"))
+            ApiError::bad(
+                "format",
+                format!("{f:?}: use csv, geojson, parquet or xlsx"),
+            )
         })?),
         None => content_type.as_deref().and_then(Format::from_id),
     };
