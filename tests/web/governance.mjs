@@ -103,8 +103,19 @@ async function main() {
     await page.selectOption('#up-province', '330000');
     await page.fill('#up-month', month);
     await page.setInputFiles('#up-file', { name: '低保-西湖.csv', mimeType: 'text/csv', buffer: Buffer.from([HEADER, ...goodRows].join('\n') + '\n') });
-    await page.click('#up-submit');
+    // Check only (预检) first: shown as passed, nothing lands.
+    const recordsBefore = (await api('meta')).records;
+    await page.click('#up-check');
     await page.waitForFunction((b) => Number(document.getElementById('upload-result').dataset.batch) > b, before, { timeout: 60_000 });
+    const pre = await page.evaluate(() => ({
+      status: document.querySelector('#upload-result .status')?.dataset.status,
+      cls: document.querySelector('#upload-result .status')?.className,
+      batch: Number(document.getElementById('upload-result').dataset.batch),
+    }));
+    check('a check-only upload passes and stores nothing', pre.status === 'checked' && pre.cls.includes('ok') && (await api('meta')).records === recordsBefore,
+      `${pre.status} ${pre.cls}, batch ${pre.batch}`);
+    await page.click('#up-submit');
+    await page.waitForFunction((b) => Number(document.getElementById('upload-result').dataset.batch) > b, pre.batch, { timeout: 60_000 });
     const ok = await page.evaluate(() => ({
       status: document.querySelector('#upload-result .status')?.dataset.status,
       batch: Number(document.getElementById('upload-result').dataset.batch),

@@ -21,7 +21,10 @@ const STRINGS = {
     slice: '所属月份',
     crs: '坐标系',
     replace: '替换该省该月已上报数据',
-    file: '文件（CSV / GeoJSON / Parquet）',
+    file: '文件（CSV / Excel / GeoJSON / Parquet）',
+    checkOnly: '仅校验（预检）',
+    checkedOk: '预检通过：可以入库（未存储）',
+    checkedBad: '预检发现错误（未存储）',
     submit: '校验并入库',
     contractHint: '字段约定见 datasets/contracts；任何一行有错误则整批不入库，并给出问题数据清单。',
     committed: '已入库',
@@ -61,7 +64,10 @@ const STRINGS = {
     slice: 'Slice month',
     crs: 'Coordinates',
     replace: "Replace the province's earlier upload for the month",
-    file: 'File (CSV / GeoJSON / Parquet)',
+    file: 'File (CSV / Excel / GeoJSON / Parquet)',
+    checkOnly: 'Check only',
+    checkedOk: 'Check passed: the file would land (nothing stored)',
+    checkedBad: 'Check found errors (nothing stored)',
     submit: 'Validate and load',
     contractHint: 'Columns: datasets/contracts. One row in error rejects the whole file, with the list of problem rows.',
     committed: 'Loaded',
@@ -227,17 +233,26 @@ async function upload(event) {
     crs: $('up-crs').value,
     replace: $('up-replace').checked ? 'true' : null,
   };
+  // 预检: the same validation and report, nothing stored.
+  const checkOnly = event.submitter?.id === 'up-check';
+  if (checkOnly) {
+    params.check = 'true';
+    params.replace = null;
+  }
   const form = new FormData();
   form.append('file', file, file.name);
   const box = $('upload-result');
   $('up-submit').disabled = true;
+  $('up-check').disabled = true;
   box.replaceChildren();
   try {
     const { status, body } = await post('batches', params, form, [422]);
     const b = body.batch;
     const [cls, text] = body.duplicate_of
       ? ['warn', t('duplicate', { id: body.duplicate_of })]
-      : status === 201 ? ['ok', t('committed')] : ['bad', t('rejected')];
+      : b.status === 'checked'
+        ? (status === 200 ? ['ok', t('checkedOk')] : ['bad', t('checkedBad')])
+        : status === 201 ? ['ok', t('committed')] : ['bad', t('rejected')];
     const reasons = (body.summary ?? []).map((s) => el('li', {}, `${s.code} · ${state.lang === 'en' ? s.message_en : s.message_zh} · ${num(s.count)}`));
     box.replaceChildren(
       el('p', { class: `status ${cls}`, dataset: { status: b.status } }, `${text}（${t('colBatch')} ${b.batch_id}）`),
@@ -255,6 +270,7 @@ async function upload(event) {
     box.replaceChildren(el('p', { class: 'status bad' }, e.param ? `${e.param}: ${e.message}` : e.message));
   } finally {
     $('up-submit').disabled = false;
+    $('up-check').disabled = false;
   }
 }
 
