@@ -85,36 +85,22 @@ fn governance_results_equal_independent_sql() {
     let slice = |kind: &str, province: &str| {
         format!("{api}/batches?kind={kind}&province={province}&month={month}")
     };
+    // Uploads to the 浙江 低保 slice with more query parameters.
+    let zj_dibao = |query: &str, body: &[u8], status: u16, what: &str| {
+        let url = format!("{}{query}", slice("dibao", "330000"));
+        json(common::post(&url, "text/csv", body), status, what)
+    };
     // Check only (预检): every row validated, nothing stored, the real upload still lands.
-    let checked = json(
-        common::post(
-            &format!("{}&check=true", slice("dibao", "330000")),
-            "text/csv",
-            &dibao_zj,
-        ),
-        200,
-        "dibao 330000 check",
-    );
+    let checked = zj_dibao("&check=true", &dibao_zj, 200, "dibao 330000 check");
     assert_eq!(checked["batch"]["status"], "checked", "{checked}");
     assert_eq!(checked["batch"]["rows_accepted"], 300);
-    json(
-        common::post(
-            &format!("{}&check=true&replace=true", slice("dibao", "330000")),
-            "text/csv",
-            &dibao_zj,
-        ),
+    zj_dibao(
+        "&check=true&replace=true",
+        &dibao_zj,
         400,
         "check with replace",
     );
-    json(
-        common::post(
-            &format!("{}&check=yes", slice("dibao", "330000")),
-            "text/csv",
-            &dibao_zj,
-        ),
-        400,
-        "check=yes",
-    );
+    zj_dibao("&check=yes", &dibao_zj, 400, "check=yes");
     let up = json(
         common::post(&slice("dibao", "330000"), "text/csv", &dibao_zj),
         201,
@@ -174,15 +160,7 @@ fn governance_results_equal_independent_sql() {
     };
     assert_eq!(problem_lines(batch), [(4, "ID_CHECK_DIGIT".to_string())]);
     // Its check gives the same report.
-    let checked = json(
-        common::post(
-            &format!("{}&check=true", slice("dibao", "330000")),
-            "text/csv",
-            &bad,
-        ),
-        422,
-        "bad batch check",
-    );
+    let checked = zj_dibao("&check=true", &bad, 422, "bad batch check");
     assert_eq!(checked["batch"]["status"], "checked", "{checked}");
     let checked = checked["batch"]["batch_id"].as_u64().unwrap();
     assert_eq!(problem_lines(checked), problem_lines(batch));

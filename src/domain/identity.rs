@@ -77,6 +77,11 @@ pub fn upgrade_id_number(id: &str) -> Option<String> {
     Some(upgraded)
 }
 
+/// An ID number in its 18-digit form: a 15-digit one upgraded, anything else as given.
+pub fn eighteen_digit_id(id: &str) -> std::borrow::Cow<'_, str> {
+    upgrade_id_number(id).map_or(std::borrow::Cow::Borrowed(id), std::borrow::Cow::Owned)
+}
+
 /// Builds a valid ID number from a region code, a birth date and a 3-digit sequence
 /// (odd for men, even for women).
 pub fn make_id_number(region: u32, birth: NaiveDate, sequence: u16) -> String {

@@ -28,9 +28,6 @@ use std::collections::HashMap;
 use std::time::Instant;
 use validate::{Accepted, RowResult, Validator};
 
-/// Rows of a CSV file looked at for its header (titles may stand above it).
-const HEADER_SEARCH_ROWS: usize = 10;
-
 /// Rows validated together (in parallel) before they are appended.
 const CHUNK_ROWS: usize = 65_536;
 
@@ -609,43 +606,21 @@ fn csv_batch(
 ) -> Result<Vec<String>, Vec<Problem>> {
     let mut reader = read::csv_reader(text);
     let mut lines = read::LineCounter::new(text);
-    // The header is the first row naming the contract's columns: spreadsheets often put a
-    // title (and blank rows) above it, rows that hold no record. Without one, the row that
-    // came closest says what is missing.
     let mut header = csv::StringRecord::new();
-    let mut closest: Option<Vec<Problem>> = None;
-    let mut found = None;
-    for _ in 0..HEADER_SEARCH_ROWS {
-        match reader.read_record(&mut header) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = lines.line(e.position());
-                return Err(vec![
-                    Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())
-                ]);
-            }
+    let header_rows = std::iter::from_fn(|| match reader.read_record(&mut header) {
+        Ok(true) => {
+            let line = lines.line(header.position());
+            Some(Ok((line, header.iter().map(str::to_string).collect())))
         }
-        let line = lines.line(header.position());
-        let cells: Vec<&str> = header.iter().collect();
-        match read::map_header(&validator.columns, &cells, false) {
-            Ok(map) => {
-                found = Some(map);
-                break;
-            }
-            Err(mut missing) => {
-                missing.iter_mut().for_each(|p| p.line = line);
-                if closest.as_ref().is_none_or(|c| missing.len() < c.len()) {
-                    closest = Some(missing);
-                }
-            }
+        Ok(false) => None,
+        Err(e) => {
+            let line = lines.line(e.position());
+            Some(Err(vec![
+                Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())
+            ]))
         }
-    }
-    let map = match (found, closest) {
-        (Some(map), _) => map,
-        (None, Some(missing)) => return Err(missing),
-        (None, None) => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
-    };
+    });
+    let map = read::find_header(&validator.columns, header_rows)?;
     let mut read_chunk =
         |reader: &mut csv::Reader<&[u8]>| -> Result<Vec<csv::ByteRecord>, Problem> {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);

@@ -222,6 +222,38 @@ pub fn map_header(
     }
 }
 
+/// Rows of a CSV file or a sheet looked at for its header (titles may stand above it).
+const HEADER_SEARCH_ROWS: usize = 10;
+
+/// The header among the first rows, `(line, cells)` in file order: the first row that names
+/// the contract's columns (spreadsheets often put a title, and blank rows, above it). Without
+/// one, the row that came closest says what is missing, on its own line.
+pub fn find_header(
+    columns: &[Column],
+    rows: impl Iterator<Item = Result<(u64, Vec<String>), Vec<Problem>>>,
+) -> Result<HeaderMap, Vec<Problem>> {
+    let mut closest: Option<Vec<Problem>> = None;
+    for row in rows.take(HEADER_SEARCH_ROWS) {
+        let (line, cells) = row?;
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        match map_header(columns, &cells, false) {
+            Ok(map) => return Ok(map),
+            Err(mut missing) => {
+                missing.iter_mut().for_each(|p| p.line = line);
+                if closest.as_ref().is_none_or(|c| missing.len() < c.len()) {
+                    closest = Some(missing);
+                }
+            }
+        }
+    }
+    Err(closest.unwrap_or_else(|| vec![Problem::new(0, "", "", Reason::EmptyFile)]))
+}
+
+/// A file that cannot be read in its format, as the problem of the whole file.
+fn unreadable(format: &str, e: &dyn std::fmt::Display) -> Vec<Problem> {
+    vec![Problem::new(0, "", "", Reason::FileFormat).detail(format!("{format}: {e}"))]
+}
+
 /// One row of a GeoJSON or Parquet file, as text per contract column.
 #[derive(Debug, Clone)]
 pub struct OwnedRow {
@@ -333,12 +365,9 @@ pub fn xlsx_rows(
     columns: &[Column],
 ) -> Result<(Vec<OwnedRow>, Vec<String>), Vec<Problem>> {
     use calamine::{Reader, Xlsx};
-    let format = |e: &dyn std::fmt::Display| {
-        vec![Problem::new(0, "", "", Reason::FileFormat).detail(format!("XLSX: {e}"))]
-    };
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| format(&e))?;
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable("XLSX", &e))?;
     let sheet = match book.worksheet_range_at(0) {
-        Some(sheet) => sheet.map_err(|e| format(&e))?,
+        Some(sheet) => sheet.map_err(|e| unreadable("XLSX", &e))?,
         None => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
     };
     let first_row = sheet.start().map_or(0, |(row, _)| u64::from(row));
@@ -347,32 +376,11 @@ pub fn xlsx_rows(
         .enumerate()
         .map(|(i, cells)| (first_row + i as u64 + 1, cells))
         .filter(|(_, cells)| cells.iter().any(|c| excel_text(c).is_some()));
-    let mut closest: Option<Vec<Problem>> = None;
-    let mut found = None;
-    for (line, cells) in rows.by_ref().take(10) {
-        let header: Vec<String> = cells
-            .iter()
-            .map(|c| excel_text(c).unwrap_or_default())
-            .collect();
-        let header: Vec<&str> = header.iter().map(String::as_str).collect();
-        match map_header(columns, &header, false) {
-            Ok(map) => {
-                found = Some(map);
-                break;
-            }
-            Err(mut missing) => {
-                missing.iter_mut().for_each(|p| p.line = line);
-                if closest.as_ref().is_none_or(|c| missing.len() < c.len()) {
-                    closest = Some(missing);
-                }
-            }
-        }
-    }
-    let map = match (found, closest) {
-        (Some(map), _) => map,
-        (None, Some(missing)) => return Err(missing),
-        (None, None) => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
-    };
+    let header_rows = rows.by_ref().map(|(line, cells)| {
+        let cells = cells.iter().map(|c| excel_text(c).unwrap_or_default());
+        Ok((line, cells.collect()))
+    });
+    let map = find_header(columns, header_rows)?;
     let rows = rows
         .map(|(line, cells)| OwnedRow {
             line,
@@ -422,9 +430,7 @@ pub fn parquet_rows(
     columns: &[Column],
 ) -> Result<(Vec<OwnedRow>, Vec<String>), Vec<Problem>> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let format = |e: &dyn std::fmt::Display| {
-        vec![Problem::new(0, "", "", Reason::FileFormat).detail(format!("Parquet: {e}"))]
-    };
+    let format = |e: &dyn std::fmt::Display| unreadable("Parquet", e);
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
         .map_err(|e| format(&e))?;
     let geometry_column = builder

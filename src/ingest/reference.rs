@@ -7,16 +7,11 @@ use super::problem::{Problem, Reason};
 use super::read::{self, Encoding};
 use super::validate::parse_date;
 use crate::domain::identity::{
-    mask_id_number, upgrade_id_number, validate_id_number, IdNumberError, PersonHasher,
+    eighteen_digit_id, mask_id_number, validate_id_number, IdNumberError, PersonHasher,
 };
 use crate::store::{ReferenceList, ReferencePerson, Store, StoreError};
 use chrono::NaiveDate;
 use std::collections::HashMap;
-
-/// An ID number in its 18-digit form (a 15-digit one upgraded), as ingest stores it.
-fn eighteen(id: &str) -> std::borrow::Cow<'_, str> {
-    upgrade_id_number(id).map_or(std::borrow::Cow::Borrowed(id), std::borrow::Cow::Owned)
-}
 
 /// The outcome of a reference-list upload.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -130,7 +125,7 @@ pub fn parse(
                 None
             }
             Some(raw) => {
-                let id = eighteen(raw);
+                let id = eighteen_digit_id(raw);
                 match validate_id_number(&id, today) {
                     Ok(_) => Some((hasher.hash_id_number(&id), mask_id_number(&id))),
                     Err(e) => {
@@ -259,7 +254,7 @@ pub fn file_checksum(
         })?;
         if let Some(v) = record.get(index).map(str::trim).filter(|v| !v.is_empty()) {
             identities.push(if person {
-                hasher.hash_id_number(&eighteen(v))
+                hasher.hash_id_number(&eighteen_digit_id(v))
             } else {
                 crate::domain::identity::credit_identity(v)
             });

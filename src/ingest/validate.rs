@@ -5,7 +5,7 @@
 use super::contract::{Column, FieldType};
 use super::problem::{Problem, Reason};
 use crate::domain::identity::{
-    mask_id_number, upgrade_id_number, validate_credit_code, validate_id_number, IdNumberError,
+    eighteen_digit_id, mask_id_number, validate_credit_code, validate_id_number, IdNumberError,
     PersonHasher,
 };
 use crate::domain::{
@@ -422,9 +422,9 @@ impl Validator<'_> {
         problems: &mut Vec<Problem>,
     ) -> Option<(String, String)> {
         let masked = mask_id_number(value);
-        let upgraded = upgrade_id_number(value);
-        let id = upgraded.as_deref().unwrap_or(value);
-        let birth = match validate_id_number(id, self.today) {
+        let id = eighteen_digit_id(value);
+        let upgraded = matches!(id, std::borrow::Cow::Owned(_));
+        let birth = match validate_id_number(&id, self.today) {
             Ok(birth) => birth,
             Err(e) => {
                 let reason = match e {
@@ -436,7 +436,7 @@ impl Validator<'_> {
                 return None;
             }
         };
-        if upgraded.is_some() {
+        if upgraded {
             problems.push(Problem::new(
                 line,
                 "id_number",
@@ -465,11 +465,12 @@ impl Validator<'_> {
                 );
             }
         }
-        let masked = match upgraded {
-            Some(_) => mask_id_number(id),
-            None => masked,
+        let masked = if upgraded {
+            mask_id_number(&id)
+        } else {
+            masked
         };
-        Some((self.hasher.hash_id_number(id), masked))
+        Some((self.hasher.hash_id_number(&id), masked))
     }
 
     /// The stored value of an attribute column (choice aliases resolved).
