@@ -115,10 +115,10 @@ enum Command {
         /// Replace the province×kind×month slice loaded before.
         #[arg(long, requires_all = ["province", "month"])]
         replace: bool,
-        /// csv, geojson, parquet or xlsx [default: from the file's first bytes].
+        /// csv, geojson, parquet, xlsx or xls [default: from the file's first bytes].
         #[arg(long)]
         format: Option<String>,
-        /// CSV text encoding: auto, utf-8 or gb18030.
+        /// CSV text encoding: auto, utf-8, gb18030 or utf-16.
         #[arg(long, default_value = "auto")]
         encoding: String,
         /// Coordinate system of the points: wgs84, gcj02 or bd09.
@@ -169,7 +169,7 @@ enum Command {
         /// Kind of its rows.
         #[arg(long)]
         kind: String,
-        /// Text encoding: auto, utf-8 or gb18030.
+        /// Text encoding: auto, utf-8, gb18030 or utf-16.
         #[arg(long, default_value = "auto")]
         encoding: String,
         #[command(flatten)]
@@ -182,7 +182,7 @@ enum Command {
         /// Name of the list (e.g. 死亡人员名单).
         #[arg(long)]
         name: String,
-        /// Text encoding: auto, utf-8 or gb18030.
+        /// Text encoding: auto, utf-8, gb18030 or utf-16.
         #[arg(long, default_value = "auto")]
         encoding: String,
         /// Who loads it.

@@ -94,6 +94,18 @@ fn governance_results_equal_independent_sql() {
     let checked = zj_dibao("&check=true", &dibao_zj, 200, "dibao 330000 check");
     assert_eq!(checked["batch"]["status"], "checked", "{checked}");
     assert_eq!(checked["batch"]["rows_accepted"], 300);
+    // Windows browsers label every `.csv` `application/vnd.ms-excel`: still read as CSV.
+    let labelled = json(
+        common::post(
+            &format!("{}&check=true", slice("dibao", "330000")),
+            "application/vnd.ms-excel",
+            &dibao_zj,
+        ),
+        200,
+        "csv labelled as Excel",
+    );
+    assert_eq!(labelled["batch"]["format"], "csv", "{labelled}");
+    assert_eq!(labelled["batch"]["rows_accepted"], 300);
     zj_dibao(
         "&check=true&replace=true",
         &dibao_zj,

@@ -386,6 +386,78 @@ fn xlsx_workbooks_are_read_like_csv() {
     assert_eq!(landed, 2, "{stored:?}");
 }
 
+/// A legacy `.xls` workbook (BIFF8, what many offices still save), written by an independent
+/// writer (PyPI xlwt): a title row, a date cell, numbers; read like `.xlsx`, lines are Excel's
+/// row numbers, and a bad check digit rejects the file.
+#[test]
+fn legacy_xls_workbooks_are_read_like_xlsx() {
+    let (dir, data) = initialized();
+    let birth = chrono::NaiveDate::from_ymd_opt(1959, 9, 9).unwrap();
+    let good = make_id_number(330106, birth, 1);
+    let mut bad = make_id_number(330106, birth, 3);
+    let last = bad.pop().unwrap();
+    bad.push(if last == '0' { '1' } else { '0' });
+    const WRITE: &str = r#"
+import sys, datetime, xlwt
+path, ids = sys.argv[1], sys.argv[2:]
+book = xlwt.Workbook(encoding="utf-8")
+sheet = book.add_sheet("低保")
+sheet.write(0, 0, "2025年1月西湖区城乡低保对象名册")
+for col, name in enumerate(["区划代码", "经度", "纬度", "开始日期", "身份证号", "月保障金额"]):
+    sheet.write(1, col, name)
+day = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+for row, id_number in enumerate(ids, start=2):
+    sheet.write(row, 0, 330106)
+    sheet.write(row, 1, 120.13)
+    sheet.write(row, 2, 30.26)
+    sheet.write(row, 3, datetime.date(2025, 1, 5), day)
+    sheet.write(row, 4, id_number)
+    sheet.write(row, 5, 800)
+book.save(path)
+"#;
+    let book = |name: &str, ids: &[&str]| -> PathBuf {
+        let path = dir.path().join(name);
+        let out = Command::new(common::python())
+            .arg("-c")
+            .arg(WRITE)
+            .arg(&path)
+            .args(ids)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let before = counts(&data);
+    let report = dir.path().join("legacy.problems.csv");
+    let rejected = book("rejected.xls", &[&good, &bad]);
+    let (ok, json, stderr) = ingest(&data, &rejected, &["--kind", "dibao"], &report);
+    assert!(!ok, "{stderr}");
+    assert_eq!(json["batch"]["format"], "xls", "{json}");
+    assert_eq!(json["batch"]["rows_total"], 2, "{json}");
+    assert_eq!(report_rows(&report), ["4,id_number,ID_CHECK_DIGIT"]);
+    assert_eq!(counts(&data), before);
+
+    let clean = book("clean.xls", &[&good]);
+    let (ok, json, stderr) = ingest(&data, &clean, &["--kind", "dibao"], &report);
+    assert!(ok, "{json} {stderr}");
+    let store = Store::open(&data.join("shikong.duckdb")).unwrap();
+    let landed: u64 = store
+        .connection()
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM service_objects WHERE batch_id = ? AND declared_code = 330106 \
+             AND valid_from = DATE '2025-01-05' AND attrs = '{\"monthly_amount\":800.0}'",
+            [json["batch"]["batch_id"].as_u64().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(landed, 1, "{json}");
+}
+
 /// A province loads its history under the codes of then: the records land in today's
 /// counties, the months open, and `boundaries=month` counts them by the divisions of their
 /// month (宁河县 before it became 宁河区; 东城区 with 崇文区 before they merged).
@@ -478,15 +550,18 @@ fn contracts_doc_matches_the_code() {
          Generated from `src/ingest/contract.rs` (a test keeps this file equal to it). One table per\n\
          kind: the header may use the column name or any of its Chinese names, in any order (a `*`\n\
          mark or a note in brackets, as in `身份证号（必填）`, is ignored); other columns are reported\n\
-         as ignored and not stored (e.g. names: personal data shikong does not keep). CSV in UTF-8 or\n\
-         GB18030; Excel `.xlsx` (the first sheet; an ID number must be a text cell, a number cell\n\
-         keeps only 15 digits); GeoJSON point features (properties = columns, lon/lat from the\n\
+         as ignored and not stored (e.g. names: personal data shikong does not keep). Delimited text\n\
+         in UTF-8, GB18030 or UTF-16 (Excel's \"Unicode text\"), separated by commas, tabs,\n\
+         semicolons or `|` (detected); Excel `.xlsx`, legacy `.xls`, `.xlsb` or OpenDocument `.ods`\n\
+         (the first sheet; an ID number must be a text cell, a number cell keeps only 15 digits);\n\
+         GeoJSON point features (properties = columns, lon/lat from the\n\
          geometry); Parquet, or GeoParquet whose primary WKB point column gives lon/lat. Dates\n\
          `YYYY-MM-DD`, `YYYYMMDD`, `YYYY/M/D`, `YYYY.M.D` or `YYYY年M月D日` (a time after them is\n\
          ignored). ID numbers are checked (format, birth date, MOD 11-2; a 15-digit one is upgraded\n\
          to 18 digits, a finding), then stored only as an HMAC-SHA256 and a masked form. Events\n\
          (marriage) last their day. Rows with nothing in them (empty cells or spaces only) are skipped, and so\n\
-         are rows above the header (a title) within the first 10 (in a workbook too).\n",
+         are rows above the header (a title) within the first 10 (in a workbook too). Full-width\n\
+         digits and letters (`３３０１０６`, `Ｘ`, typed with a Chinese input method) read as ASCII.\n",
     );
     for kind in Kind::ALL {
         want.push_str(&format!(

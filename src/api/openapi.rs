@@ -567,8 +567,8 @@ fn upload_operation(error: &Value) -> Value {
             q("province", ParamType::Code, "Declaring province: rows of other provinces are rejected.", false),
             q("month", ParamType::Month, "Month the file reports: rows not in force in it are rejected.", false),
             q("replace", ParamType::Enum(&["true", "false"]), "Replace the province×kind×month slice (needs province and month).", false),
-            q("format", ParamType::Enum(&["csv", "geojson", "parquet", "xlsx"]), "Default: from Content-Type or the first bytes.", false),
-            q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030"]), "CSV text encoding; default auto.", false),
+            q("format", ParamType::Enum(&["csv", "geojson", "parquet", "xlsx", "xls"]), "Default: from Content-Type or the first bytes.", false),
+            q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030", "utf-16"]), "CSV text encoding; default auto.", false),
             q("crs", ParamType::Enum(&["wgs84", "gcj02", "bd09"]), "Coordinate system of the points; default wgs84.", false),
             q("tolerance_m", ParamType::Number, "Metres a point may lie outside its declared county without a finding; default 1000.", false),
             q("file_name", ParamType::Text, "File name for the ledger.", false),
@@ -628,7 +628,7 @@ fn reference_upload_operation(error: &Value) -> Value {
         "operationId": "reference_lists_post",
         "parameters": [
             q("name", ParamType::Text, "Name of the list (required), e.g. 死亡人员名单.", true),
-            q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030"]), "Text encoding; default auto.", false),
+            q("encoding", ParamType::Enum(&["auto", "utf-8", "gb18030", "utf-16"]), "Text encoding; default auto.", false),
         ],
         "requestBody": {"required": true, "content": {
             "text/csv": {"schema": {"type": "string"}},

@@ -304,11 +304,11 @@ pub fn ingest(
             }
             Err(p) => Err(vec![p]),
         },
-        Format::GeoJson | Format::Parquet | Format::Xlsx => {
+        Format::GeoJson | Format::Parquet | Format::Xlsx | Format::Xls => {
             let rows = match format {
                 Format::GeoJson => read::geojson_rows(bytes, &validator.columns),
                 Format::Parquet => read::parquet_rows(bytes, &validator.columns),
-                _ => read::xlsx_rows(bytes, &validator.columns),
+                _ => read::workbook_rows(bytes, &validator.columns),
             };
             rows.and_then(|(rows, i)| {
                 ignored = i;
@@ -717,14 +717,15 @@ fn csv_row(
             },
         ));
     }
-    let mut fields: [Option<&str>; 16] = [None; 16];
-    for (slot, source) in fields.iter_mut().zip(&map.source) {
+    let mut cells: [Option<std::borrow::Cow<str>>; 16] = Default::default();
+    for (slot, source) in cells.iter_mut().zip(&map.source) {
         *slot = source
             .and_then(|s| record.get(s))
             .and_then(|b| std::str::from_utf8(b).ok())
-            .map(str::trim)
+            .map(read::normalize_cell)
             .filter(|s| !s.is_empty());
     }
+    let fields: [Option<&str>; 16] = std::array::from_fn(|i| cells[i].as_deref());
     Some((line, validator.row(line, &fields[..map.source.len()])))
 }
 
@@ -738,7 +739,16 @@ fn owned_batch(
         let results: Vec<(u64, RowResult)> = chunk
             .par_iter()
             .map(|row| {
-                let fields: Vec<Option<&str>> = row.fields.iter().map(|f| f.as_deref()).collect();
+                let cells: Vec<Option<std::borrow::Cow<str>>> = row
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        f.as_deref()
+                            .map(read::normalize_cell)
+                            .filter(|s| !s.is_empty())
+                    })
+                    .collect();
+                let fields: Vec<Option<&str>> = cells.iter().map(|f| f.as_deref()).collect();
                 let mut result = validator.row(row.line, &fields);
                 if let Some(p) = &row.problem {
                     // The geometry's own problem replaces "lon/lat empty".

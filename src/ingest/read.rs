@@ -19,10 +19,12 @@ pub enum Format {
     Parquet,
     /// An Excel workbook (`.xlsx`): its first sheet, a header row then rows.
     Xlsx,
+    /// A legacy Excel workbook (`.xls`, BIFF8, what many offices still save): read as `.xlsx`.
+    Xls,
 }
 
 impl Format {
-    /// Parses `csv`, `geojson` or `parquet`.
+    /// Parses `csv`, `geojson`, `parquet`, `xlsx` or `xls` (or their media types).
     pub fn from_id(id: &str) -> Option<Format> {
         match id.to_ascii_lowercase().as_str() {
             "csv" | "text/csv" => Some(Format::Csv),
@@ -33,6 +35,7 @@ impl Format {
             "xlsx" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
                 Some(Format::Xlsx)
             }
+            "xls" | "application/vnd.ms-excel" => Some(Format::Xls),
             _ => None,
         }
     }
@@ -44,11 +47,17 @@ impl Format {
             Format::GeoJson => "geojson",
             Format::Parquet => "parquet",
             Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
         }
     }
 
+    /// CSV or GeoJSON, not a binary container.
+    pub const fn is_text(self) -> bool {
+        matches!(self, Format::Csv | Format::GeoJson)
+    }
+
     /// From the file's first bytes: Parquet starts with `PAR1`, an Excel workbook is a ZIP
-    /// archive (`PK`), GeoJSON starts with `{`.
+    /// archive (`PK`), a legacy one an OLE compound file, GeoJSON starts with `{`.
     pub fn sniff(bytes: &[u8]) -> Format {
         let start = bytes
             .iter()
@@ -58,6 +67,8 @@ impl Format {
             Format::Parquet
         } else if bytes.starts_with(b"PK\x03\x04") {
             Format::Xlsx
+        } else if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
+            Format::Xls
         } else if start.starts_with(b"{") {
             Format::GeoJson
         } else {
@@ -69,6 +80,7 @@ impl Format {
 /// Text encoding of a CSV file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
+    /// UTF-16 when the file starts with its byte-order mark (Excel's "Unicode text"), else
     /// UTF-8 when the bytes are valid UTF-8, else GB18030.
     #[default]
     Auto,
@@ -76,22 +88,52 @@ pub enum Encoding {
     Utf8,
     /// GB18030 (a superset of GBK and GB2312).
     Gb18030,
+    /// UTF-16, little-endian unless a byte-order mark says big-endian.
+    Utf16,
 }
 
 impl Encoding {
-    /// Parses `auto`, `utf-8`, `gb18030` (`gbk`, `gb2312` read as GB18030).
+    /// Parses `auto`, `utf-8`, `gb18030` (`gbk`, `gb2312` read as GB18030), `utf-16`.
     pub fn from_id(id: &str) -> Option<Encoding> {
         match id.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "auto" => Some(Encoding::Auto),
             "utf8" => Some(Encoding::Utf8),
             "gb18030" | "gbk" | "gb2312" => Some(Encoding::Gb18030),
+            "utf16" | "utf16le" | "utf16be" | "unicode" => Some(Encoding::Utf16),
             _ => None,
         }
     }
 }
 
-/// The file decoded to UTF-8, and the encoding it was in (`utf-8` / `gb18030`).
+/// The file decoded to UTF-8, and the encoding it was in (`utf-8` / `gb18030` / `utf-16le` /
+/// `utf-16be`).
 pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Cow<'_, [u8]>, &'static str), Problem> {
+    let utf16 = match (bytes, encoding) {
+        ([0xFF, 0xFE, rest @ ..], Encoding::Auto | Encoding::Utf16) => {
+            Some((encoding_rs::UTF_16LE, rest))
+        }
+        ([0xFE, 0xFF, rest @ ..], Encoding::Auto | Encoding::Utf16) => {
+            Some((encoding_rs::UTF_16BE, rest))
+        }
+        (_, Encoding::Utf16) => Some((encoding_rs::UTF_16LE, bytes)),
+        _ => None,
+    };
+    if let Some((utf16, rest)) = utf16 {
+        let (text, had_errors) = utf16.decode_without_bom_handling(rest);
+        let name = if utf16 == encoding_rs::UTF_16LE {
+            "utf-16le"
+        } else {
+            "utf-16be"
+        };
+        if had_errors || rest.len() % 2 == 1 {
+            let bad = text.find('\u{fffd}').unwrap_or(text.len());
+            return Err(encoding_problem(
+                text[..bad].matches('\n').count() as u64 + 1,
+                name,
+            ));
+        }
+        return Ok((Cow::Owned(text.into_owned().into_bytes()), name));
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let utf8 = || match std::str::from_utf8(bytes) {
         Ok(_) => Ok((Cow::Borrowed(bytes), "utf-8")),
@@ -112,7 +154,7 @@ pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Cow<'_, [u8]>, &'stat
     match encoding {
         Encoding::Utf8 => utf8().map_err(|at| encoding_problem(line_of(at), "utf-8")),
         Encoding::Gb18030 => gb().map_err(|lines| encoding_problem(lines as u64 + 1, "gb18030")),
-        Encoding::Auto => utf8().or_else(|_| {
+        Encoding::Auto | Encoding::Utf16 => utf8().or_else(|_| {
             gb().map_err(|lines| encoding_problem(lines as u64 + 1, "utf-8 / gb18030"))
         }),
     }
@@ -128,7 +170,62 @@ pub fn csv_reader(text: &[u8]) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(sniff_delimiter(text))
         .from_reader(text)
+}
+
+/// A cell as the validator reads it: trimmed (ideographic spaces too), with full-width
+/// ASCII forms (`３３０１０６`, `Ｘ`, `，`), which Chinese input methods type, turned into
+/// ASCII. Borrowed when nothing changes: most cells.
+pub fn normalize_cell(cell: &str) -> Cow<'_, str> {
+    let cell = cell.trim();
+    // Full-width forms U+FF01–FF5E are EF BC 81 – EF BD 9E in UTF-8.
+    if !cell.as_bytes().contains(&0xEF) {
+        return Cow::Borrowed(cell);
+    }
+    let ascii: String = cell
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    Cow::Owned(ascii.trim().to_string())
+}
+
+/// The field separator of delimited text: of `,`, tab (Excel's "Unicode text" and TSV), `;`
+/// and `|`, the one that splits most of the first 20 records into the same number (≥ 2) of
+/// cells; a comma when none does.
+pub fn sniff_delimiter(text: &[u8]) -> u8 {
+    const CANDIDATES: [u8; 4] = [b',', b'\t', b';', b'|'];
+    let head = &text[..text.len().min(64 * 1024)];
+    let score = |delimiter: u8| {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(head);
+        let mut widths: Vec<usize> = reader
+            .byte_records()
+            .take(20)
+            .map_while(Result::ok)
+            .map(|r| r.len())
+            .filter(|&w| w >= 2)
+            .collect();
+        widths.sort_unstable();
+        // The largest run of one width.
+        widths
+            .chunk_by(|a, b| a == b)
+            .map(<[usize]>::len)
+            .max()
+            .unwrap_or(0)
+    };
+    // Ties go to the earlier candidate: a comma first.
+    CANDIDATES
+        .into_iter()
+        .rev()
+        .max_by_key(|&d| score(d))
+        .unwrap_or(b',')
 }
 
 /// Line numbers of CSV records counted from the bytes. The csv crate's own count lags one line
@@ -360,14 +457,16 @@ fn cell_text(v: &Value) -> Option<String> {
 /// Reads the first sheet of an Excel workbook into rows: the header is the first of 10 rows
 /// that names the contract's columns (a title may stand above it), rows with nothing in them
 /// are skipped, and a row's line is its row number in Excel.
-pub fn xlsx_rows(
+pub fn workbook_rows(
     bytes: &[u8],
     columns: &[Column],
 ) -> Result<(Vec<OwnedRow>, Vec<String>), Vec<Problem>> {
-    use calamine::{Reader, Xlsx};
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable("XLSX", &e))?;
+    use calamine::Reader;
+    // The container decides: `.xls` (BIFF), `.xlsx`, `.xlsb` or an OpenDocument sheet.
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| unreadable("Excel", &e))?;
     let sheet = match book.worksheet_range_at(0) {
-        Some(sheet) => sheet.map_err(|e| unreadable("XLSX", &e))?,
+        Some(sheet) => sheet.map_err(|e| unreadable("Excel", &e))?,
         None => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
     };
     let first_row = sheet.start().map_or(0, |(row, _)| u64::from(row));
@@ -592,5 +691,34 @@ mod tests {
         assert_eq!(lines("h,x\na,1\n\nb,\"2\n2\"\nc,3\n"), want);
         assert_eq!(lines("h,x\r\na,1\r\n\r\nb,\"2\r\n2\"\r\nc,3\r\n"), want);
         assert_eq!(lines("h,x\r\na,1\r\n\r\nb,\"2\r\n2\"\r\nc,3"), want);
+    }
+
+    #[test]
+    fn the_separator_is_the_one_that_splits_rows_evenly() {
+        assert_eq!(sniff_delimiter(b"a,b,c\n1,2,3\n"), b',');
+        assert_eq!(
+            sniff_delimiter("标题\na\tb\tc\n1\t2,5\t3\n".as_bytes()),
+            b'\t'
+        );
+        assert_eq!(sniff_delimiter(b"a;b;c\n1;\"x;y\";3\n4;5;6\n"), b';');
+        assert_eq!(sniff_delimiter(b"a|b\n1|2\n"), b'|');
+        // Nothing splits: a comma, as before.
+        assert_eq!(sniff_delimiter(b"title\n"), b',');
+        // As many commas as semicolons: a comma.
+        assert_eq!(sniff_delimiter(b"a,b;c\n1,2;3\n"), b',');
+    }
+
+    #[test]
+    fn full_width_forms_become_ascii() {
+        assert_eq!(normalize_cell(" ３３０１０６ "), "330106");
+        assert_eq!(
+            normalize_cell("１１０１０１１９８０Ｘ\u{3000}"),
+            "1101011980X"
+        );
+        assert_eq!(normalize_cell("２０２５－０１－０１"), "2025-01-01");
+        assert!(matches!(
+            normalize_cell(" 西湖区 "),
+            Cow::Borrowed("西湖区")
+        ));
     }
 }

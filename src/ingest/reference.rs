@@ -116,7 +116,7 @@ pub fn parse(
         }
         let cell = |c: Option<usize>| {
             c.and_then(|i| record.get(i))
-                .map(str::trim)
+                .map(read::normalize_cell)
                 .filter(|s| !s.is_empty())
         };
         let person = match cell(id_col) {
@@ -125,7 +125,7 @@ pub fn parse(
                 None
             }
             Some(raw) => {
-                let id = eighteen_digit_id(raw);
+                let id = eighteen_digit_id(&raw);
                 match validate_id_number(&id, today) {
                     Ok(_) => Some((hasher.hash_id_number(&id), mask_id_number(&id))),
                     Err(e) => {
@@ -134,7 +134,12 @@ pub fn parse(
                             IdNumberError::BirthDate => Reason::IdBirthDate,
                             IdNumberError::CheckDigit => Reason::IdCheckDigit,
                         };
-                        problems.push(Problem::new(line, "id_number", mask_id_number(raw), reason));
+                        problems.push(Problem::new(
+                            line,
+                            "id_number",
+                            mask_id_number(&raw),
+                            reason,
+                        ));
                         None
                     }
                 }
@@ -145,7 +150,7 @@ pub fn parse(
                 problems.push(Problem::new(line, "date", "", Reason::Required));
                 None
             }
-            Some(v) => match parse_date(v) {
+            Some(v) => match parse_date(&v) {
                 Some(d) if d > today => {
                     problems.push(Problem::new(line, "date", v, Reason::DateFuture));
                     None
@@ -227,24 +232,29 @@ pub fn file_checksum(
     let mut reader = read::csv_reader(&text);
     let mut lines = read::LineCounter::new(&text);
     let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        _ => return Err(vec![Problem::new(0, "", "", Reason::EmptyFile)]),
-    };
     let columns = contract::columns(kind);
     let key = columns
         .iter()
         .position(|c| matches!(c.name, "id_number" | "credit_code"))
         .expect("every contract has an identity column");
-    let index = header
-        .iter()
-        .position(|h| contract::match_header(&columns, h).map(|(i, _)| i) == Some(key))
-        .ok_or_else(|| {
-            vec![
-                Problem::new(1, columns[key].name, "", Reason::MissingColumn)
-                    .detail(format!("{} / {}", columns[key].name, columns[key].name_zh)),
-            ]
-        })?;
+    // The header is the first of 10 rows that names the identity column (a title may stand
+    // above it, as ingest allows).
+    let mut index = None;
+    for record in records.by_ref().take(10) {
+        let Ok(header) = record else { break };
+        index = header
+            .iter()
+            .position(|h| contract::match_header(&columns, h).map(|(i, _)| i) == Some(key));
+        if index.is_some() {
+            break;
+        }
+    }
+    let index = index.ok_or_else(|| {
+        vec![
+            Problem::new(1, columns[key].name, "", Reason::MissingColumn)
+                .detail(format!("{} / {}", columns[key].name, columns[key].name_zh)),
+        ]
+    })?;
     let person = columns[key].name == "id_number";
     let mut identities = Vec::new();
     for record in records {
@@ -252,11 +262,15 @@ pub fn file_checksum(
             let line = lines.line(e.position());
             vec![Problem::new(line, "", "", Reason::FileFormat).detail(e.to_string())]
         })?;
-        if let Some(v) = record.get(index).map(str::trim).filter(|v| !v.is_empty()) {
+        if let Some(v) = record
+            .get(index)
+            .map(read::normalize_cell)
+            .filter(|v| !v.is_empty())
+        {
             identities.push(if person {
-                hasher.hash_id_number(&eighteen_digit_id(v))
+                hasher.hash_id_number(&eighteen_digit_id(&v))
             } else {
-                crate::domain::identity::credit_identity(v)
+                crate::domain::identity::credit_identity(&v)
             });
         }
     }

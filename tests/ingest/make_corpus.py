@@ -96,6 +96,27 @@ def main():
         f"{XIHU},2025-01-01,,330106601301013,urban,2,800",
     ]) + "\n", ["rejected", "2,id_number,ID_UPGRADED", "3,id_number,DUPLICATE_IN_BATCH",
                  "4,id_number,ID_BIRTH_DATE"])
+    # Excel's "Unicode text" (文本文件 Unicode): UTF-16LE with a byte-order mark, tabs, CRLF,
+    # a title line; lines are still the file's.
+    write("utf16_tabs.txt", "\r\n".join(["2025年1月低保名册"] + [line.replace(",", "\t") for line in [
+        HEAD,
+        f"{XIHU},2025-01-01,,{idn(330106, '19660101', 71)},urban,2,800",
+        f"{XIHU},2025-01-01,,{bad_check(idn(330106, '19660101', 73))},urban,2,800",
+    ]]) + "\r\n", ["rejected", "4,id_number,ID_CHECK_DIGIT"], encoding="utf-16")
+    # Separated by semicolons, with one inside a quoted note (a column not in the contract).
+    write("semicolons.csv", "\n".join(line.replace(",", ";") for line in [
+        HEAD + ",note",
+        f"{XIHU},2025-01-01,,{idn(330106, '19670101', 81)},urban,2,800,\"a, b\"",
+        f"{XIHU},2025-01-01,,{idn(330106, '19670101', 83)},urban,2,800,",
+    ]) + "\n", ["committed"])
+    # Typed with a Chinese input method: full-width digits and letters, an ideographic space.
+    full = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+    x_id = next(i for i in (idn(330106, "19680101", n) for n in range(91, 200)) if i.endswith("X"))
+    write("fullwidth.csv", "\n".join([
+        HEAD,
+        f"{'330106'.translate(full)},120.13,30.26,2025-01-01,,{x_id.translate(full)}\u3000,urban,2,800",
+        f"330106,120.13,30.26,２０２５－０１－０１,,{bad_check(idn(330106, '19680101', 95)).translate(full)},urban,2,800",
+    ]) + "\n", ["rejected", "3,id_number,ID_CHECK_DIGIT"])
     # A register's template: other Chinese names, required marks, notes in brackets.
     write("aliases.csv", "\n".join([
         "行政区划代码*,经度(WGS84),纬度（WGS84）,起始日期,终止日期,*身份证号码（必填）,城乡类别,保障人数,月保障金额",

@@ -39,8 +39,12 @@ pub const UPLOAD_PARAMS: &[&str] = &[
 pub(super) fn encoding(params: &Params) -> Result<Encoding, ApiError> {
     match params.get("encoding") {
         None => Ok(Encoding::Auto),
-        Some(e) => Encoding::from_id(e)
-            .ok_or_else(|| ApiError::bad("encoding", format!("{e:?}: use auto, utf-8 or gb18030"))),
+        Some(e) => Encoding::from_id(e).ok_or_else(|| {
+            ApiError::bad(
+                "encoding",
+                format!("{e:?}: use auto, utf-8, gb18030 or utf-16"),
+            )
+        }),
     }
 }
 
@@ -166,10 +170,15 @@ pub(super) async fn upload(
         Some(f) => Some(Format::from_id(f).ok_or_else(|| {
             ApiError::bad(
                 "format",
-                format!("{f:?}: use csv, geojson, parquet or xlsx"),
+                format!("{f:?}: use csv, geojson, parquet, xlsx or xls"),
             )
         })?),
-        None => content_type.as_deref().and_then(Format::from_id),
+        // A media type only tells text formats apart: browsers label a file by its extension
+        // (Windows calls every `.csv` `application/vnd.ms-excel`), a container's bytes do not lie.
+        None => content_type
+            .as_deref()
+            .and_then(Format::from_id)
+            .filter(|f| f.is_text() && Format::sniff(&upload.bytes).is_text()),
     };
     request.encoding = encoding(&params)?;
     if let Some(c) = params.get("crs") {
