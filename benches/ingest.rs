@@ -8,7 +8,11 @@
 //!   validated and appended, then the batch rolls back;
 //! - `land_only`: the storage part alone: the same number of already-validated records
 //!   appended to `service_objects` and committed (DuckDB's columnar write, one core), the
-//!   ceiling for the whole pipeline.
+//!   ceiling for the whole pipeline;
+//! - `duckdb_insert`: DuckDB on its own, no Rust in the loop: the same number of rows of the
+//!   same shape (64-hex person hash, masked ID, JSON attributes), generated inside DuckDB once,
+//!   inserted into `service_objects` by `INSERT … SELECT` and committed: the floor of any
+//!   pipeline that stores this table (compressing the columns is most of it).
 //!
 //! Run: `cargo bench --bench ingest` (criterion reports rows/s).
 
@@ -119,6 +123,35 @@ fn bench_ingest(c: &mut Criterion) {
             },
             criterion::BatchSize::LargeInput,
         )
+    });
+    // The same rows made by DuckDB itself: what storing them costs with nothing else around.
+    let conn = store.connection().unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TEMP TABLE generated_rows AS
+         SELECT i AS n, 120.13 + (i % 97) * 0.0002 AS lon, 30.26 + (i % 89) * 0.0002 AS lat,
+                sha256(i::VARCHAR) AS person_hash,
+                '330106********' || lpad((i % 10000)::VARCHAR, 4, '0') AS person_masked,
+                '{{\"area\":\"urban\",\"household_size\":' || (1 + i % 4) ||
+                ',\"monthly_amount\":' || (500 + i % 500) || '}}' AS attrs
+         FROM range({ROWS}) t(i)"
+    ))
+    .unwrap();
+    let mut round = 0u64;
+    group.bench_function("duckdb_insert", |b| {
+        b.iter(|| {
+            round += 1;
+            let first = 2_000_000_000 + round * ROWS;
+            conn.execute_batch(&format!(
+                "BEGIN;
+                 INSERT INTO service_objects
+                 SELECT {first} + n, 'dibao', lon, lat, 330106, 330106,
+                        617700169958293503 + n * 64, DATE '2025-01-01', NULL,
+                        person_hash, person_masked, NULL, attrs, {round} + 3000000
+                 FROM generated_rows;
+                 COMMIT"
+            ))
+            .unwrap();
+        })
     });
     group.finish();
 }

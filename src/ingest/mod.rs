@@ -16,7 +16,7 @@ pub use read::{Encoding, Format};
 use crate::domain::identity::PersonHasher;
 use crate::domain::{CodeChanges, Datum, DivisionCode, Kind, Month, Registry};
 use crate::spatial::{BoundaryDistance, CountyIndex};
-use crate::store::{BatchRow, ProblemRow, Store, StoreError};
+use crate::store::{BatchRow, ProblemRow, RowsToAppend, Store, StoreError};
 use chrono::Datelike;
 use geo::MultiPolygon;
 use rayon::prelude::*;
@@ -323,6 +323,7 @@ pub fn ingest(
         state.file_problems(vec![Problem::new(0, "", "", Reason::EmptyFile)]);
     }
     state.flush()?;
+    let mut loader = state.finish_appending()?;
     if let Some(e) = state.failure.take() {
         return Err(e.into());
     }
@@ -338,21 +339,15 @@ pub fn ingest(
             ledger.status = "rejected".into();
         }
         let divisions = state.division_rows();
-        let BatchState {
-            loader, problems, ..
-        } = state;
         drop(loader); // rolls back every appended row
+        let problems = state.problems;
         ctx.store
             .finish_unlanded_batch(&ledger, &problems, &divisions)?;
     } else {
         ledger.status = "committed".into();
         ledger.rows_accepted = state.accepted;
         let divisions = state.division_rows();
-        let BatchState {
-            mut loader,
-            problems,
-            ..
-        } = state;
+        let problems = state.problems;
         if req.replace {
             if let (Some(p), Some(m)) = (req.province, req.month) {
                 replaced =
@@ -382,7 +377,8 @@ pub fn ingest(
 /// Rows of a batch as they are validated: appended while the batch is clean, problems
 /// collected for all of them.
 struct BatchState {
-    loader: crate::store::Loader,
+    /// Stores accepted rows on a thread of its own; `None` once finished.
+    appender: Option<crate::store::BackgroundAppender>,
     batch_id: u64,
     next_record: u64,
     rows: u64,
@@ -414,7 +410,7 @@ impl BatchState {
         check: bool,
     ) -> Result<BatchState, StoreError> {
         Ok(BatchState {
-            loader: store.begin_load()?,
+            appender: Some(store.begin_load()?.in_background()),
             batch_id,
             next_record,
             rows: 0,
@@ -586,15 +582,29 @@ impl BatchState {
             self.facilities.clear();
             return Ok(());
         }
+        let Some(appender) = &self.appender else {
+            return Ok(());
+        };
         if !self.objects.is_empty() {
-            self.loader.append_objects(&self.objects)?;
-            self.objects.clear();
+            let capacity = self.objects.len();
+            let rows = std::mem::replace(&mut self.objects, Vec::with_capacity(capacity));
+            appender.send(RowsToAppend::Objects(rows));
         }
         if !self.facilities.is_empty() {
-            self.loader.append_facilities(&self.facilities)?;
-            self.facilities.clear();
+            let rows = std::mem::take(&mut self.facilities);
+            appender.send(RowsToAppend::Facilities(rows));
         }
         Ok(())
+    }
+
+    /// Waits for the appender: the loader, its transaction open, with every accepted row.
+    fn finish_appending(&mut self) -> Result<crate::store::Loader, StoreError> {
+        let appender = self.appender.take().expect("finished once");
+        let (loader, appended) = appender.finish();
+        if let Err(e) = appended {
+            self.failure.get_or_insert(e);
+        }
+        Ok(loader)
     }
 }
 

@@ -757,6 +757,39 @@ pub struct Loader {
     facilities: u64,
 }
 
+/// Rows for [`BackgroundAppender`].
+pub enum RowsToAppend {
+    /// Service objects.
+    Objects(Vec<ServiceObject>),
+    /// Facilities.
+    Facilities(Vec<Facility>),
+}
+
+/// A [`Loader`] appending on a thread of its own, so that DuckDB stores one chunk while the
+/// next is validated (storing is single-threaded, about as long as validating on one core).
+/// [`BackgroundAppender::finish`] gives the loader back, its transaction still open.
+pub struct BackgroundAppender {
+    sender: Option<std::sync::mpsc::SyncSender<RowsToAppend>>,
+    worker: std::thread::JoinHandle<(Loader, Result<(), StoreError>)>,
+}
+
+impl BackgroundAppender {
+    /// Queues rows (dropped when the appender stopped at a database error: `finish` says it).
+    pub fn send(&self, rows: RowsToAppend) {
+        if let Some(sender) = &self.sender {
+            let _stopped_at_an_error = sender.send(rows).is_err();
+        }
+    }
+
+    /// Waits for every queued row, and returns the loader with the first error, if any.
+    pub fn finish(mut self) -> (Loader, Result<(), StoreError>) {
+        self.sender = None;
+        self.worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
 impl Loader {
     /// Commits what is appended so far and goes on in a new transaction. Only for a database
     /// being built aside (it becomes the database by a rename once complete, so a crash leaves
@@ -765,6 +798,27 @@ impl Loader {
     pub fn commit_so_far(&mut self) -> Result<(), StoreError> {
         self.conn.execute_batch("COMMIT; BEGIN TRANSACTION")?;
         Ok(())
+    }
+
+    /// Moves the loader to a thread of its own; up to two chunks wait in its queue.
+    pub fn in_background(mut self) -> BackgroundAppender {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<RowsToAppend>(2);
+        let worker = std::thread::spawn(move || {
+            for rows in receiver {
+                let appended = match &rows {
+                    RowsToAppend::Objects(rows) => self.append_objects(rows),
+                    RowsToAppend::Facilities(rows) => self.append_facilities(rows),
+                };
+                if let Err(e) = appended {
+                    return (self, Err(e));
+                }
+            }
+            (self, Ok(()))
+        });
+        BackgroundAppender {
+            sender: Some(sender),
+            worker,
+        }
     }
 
     /// Appends service objects, column by column (one Arrow batch per call).
