@@ -142,6 +142,14 @@ fn corpus_gives_the_expected_reports_and_rejected_files_write_nothing() {
                 "blank rows are not rows: {json}"
             );
         }
+        if name == "swapped.csv" {
+            let text = std::fs::read_to_string(&report).unwrap();
+            assert_eq!(
+                text.matches("经纬度可能填反").count(),
+                2,
+                "both swapped rows say so: {text}"
+            );
+        }
         let after = counts(&data);
         if status == "committed" {
             assert_eq!(

@@ -262,7 +262,10 @@ pub fn markdown_table(columns: &[Column]) -> String {
 
 fn describe(ty: FieldType) -> String {
     match ty {
-        FieldType::DivisionCode => "division code (6 digits)".into(),
+        FieldType::DivisionCode => {
+            "division code (6 digits; a 9/12-digit township/village code counts as its county)"
+                .into()
+        }
         FieldType::Lon => "longitude".into(),
         FieldType::Lat => "latitude".into(),
         FieldType::Date => "date".into(),

@@ -49,7 +49,7 @@ reasons! {
     IdBirthDate "ID_BIRTH_DATE" Error "身份证号中的出生日期无效" "ID number carries an invalid birth date";
     IdCheckDigit "ID_CHECK_DIGIT" Error "身份证号校验码错误" "ID number check digit is wrong";
     CreditCode "CREDIT_CODE" Error "统一社会信用代码格式或校验码错误" "credit code has a wrong format or check character";
-    DivisionFormat "DIVISION_FORMAT" Error "区划代码应为6位数字" "division code is not 6 digits";
+    DivisionFormat "DIVISION_FORMAT" Error "区划代码应为6位数字（或9位乡级、12位村级代码）" "division code is not 6 digits (or a 9-digit township, 12-digit village code)";
     DivisionUnknown "DIVISION_UNKNOWN" Error "区划代码不存在（也不在区划变更表中）" "division code does not exist, nor in the code-change table";
     DivisionNotCounty "DIVISION_NOT_COUNTY" Error "区划代码不是县级区划" "division code is not a county-level division";
     DivisionOutsideProvince "DIVISION_OUTSIDE_PROVINCE" Error "区划代码不属于本批次申报的省份" "division code lies outside the batch's province";

@@ -287,10 +287,13 @@ impl Validator<'_> {
         findings: &mut Vec<Problem>,
     ) -> Result<(DivisionCode, Option<u32>), Problem> {
         let problem = |reason| Problem::new(line, "division_code", value, reason);
-        if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        // A code exported as a number (`330106.0`), or a township (9 digits) or village /
+        // statistical (12 digits, 统计用区划代码) code: its first 6 digits are the county.
+        let digits = value.strip_suffix(".0").unwrap_or(value);
+        if !matches!(digits.len(), 6 | 9 | 12) || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(problem(Reason::DivisionFormat));
         }
-        let code = value
+        let code = digits[..6]
             .parse::<u32>()
             .ok()
             .and_then(|c| DivisionCode::new(c).ok())
@@ -347,7 +350,14 @@ impl Validator<'_> {
                 } else {
                     ("lat", lat)
                 };
-                problems.push(Problem::new(line, field, value, Reason::CoordInvalid));
+                let mut problem = Problem::new(line, field, value, Reason::CoordInvalid);
+                // Latitude in the longitude column and the other way round: say so.
+                if let (Some(x), Some(y)) = (parse(lon), parse(lat)) {
+                    if (73.0..=136.0).contains(&y) && (3.0..=54.0).contains(&x) {
+                        problem = problem.detail("经纬度可能填反：经度在前，纬度在后");
+                    }
+                }
+                problems.push(problem);
                 None
             }
         }
@@ -389,7 +399,14 @@ impl Validator<'_> {
                     );
                     declared
                 } else {
-                    let detail = if distance.is_finite() {
+                    // Swapped, the point would lie in its county: say so.
+                    let swapped = declared.is_some_and(|d| {
+                        self.index.assign(lat, lon).county == Some(d)
+                            || self.distance_to(d, lat, lon) <= self.tolerance_m
+                    });
+                    let detail = if swapped {
+                        "经纬度可能填反：经度在前，纬度在后".to_string()
+                    } else if distance.is_finite() {
                         format!("距申报区划 {:.1} 公里", distance / 1000.0)
                     } else {
                         String::new()

@@ -117,6 +117,23 @@ def main():
         f"{'330106'.translate(full)},120.13,30.26,2025-01-01,,{x_id.translate(full)}\u3000,urban,2,800",
         f"330106,120.13,30.26,２０２５－０１－０１,,{bad_check(idn(330106, '19680101', 95)).translate(full)},urban,2,800",
     ]) + "\n", ["rejected", "3,id_number,ID_CHECK_DIGIT"])
+    # Registers that carry the township (9 digits) or village / statistical (12 digits) code,
+    # or a code written out as a number by a spreadsheet: the first 6 digits are the county.
+    write("township_codes.csv", "\n".join([
+        HEAD,
+        f"330106001,120.13,30.26,2025-01-01,,{idn(330106, '19690101', 101)},urban,2,800",
+        f"330106001002,120.13,30.26,2025-01-01,,{idn(330106, '19690101', 103)},urban,2,800",
+        f"330106.0,120.13,30.26,2025-01-01,,{idn(330106, '19690101', 105)},urban,2,800",
+        f"3301060,120.13,30.26,2025-01-01,,{idn(330106, '19690101', 107)},urban,2,800",
+    ]) + "\n", ["rejected", "5,division_code,DIVISION_FORMAT"])
+    # Latitude and longitude swapped: an invalid latitude; in the far west (喀什市 653101) both
+    # values are valid and the point lies outside China. Each says the two may be swapped.
+    write("swapped.csv", "\n".join([
+        HEAD,
+        f"{XIHU},2025-01-01,,{idn(330106, '19690202', 111)},urban,2,800",
+        f"330106,30.26,120.13,2025-01-01,,{idn(330106, '19690202', 113)},urban,2,800",
+        f"653101,39.47,75.99,2025-01-01,,{idn(653101, '19690202', 115)},urban,2,800",
+    ]) + "\n", ["rejected", "3,lat,COORD_INVALID", "4,lon,COORD_OUTSIDE_CHINA"])
     # A register's template: other Chinese names, required marks, notes in brackets.
     write("aliases.csv", "\n".join([
         "行政区划代码*,经度(WGS84),纬度（WGS84）,起始日期,终止日期,*身份证号码（必填）,城乡类别,保障人数,月保障金额",
