@@ -372,16 +372,7 @@ fn xlsx_workbooks_are_read_like_csv() {
     assert!(ok, "{json} {stderr}");
     assert_eq!(json["batch"]["rows_accepted"], 2, "{json}");
     let store = Store::open(&data.join("shikong.duckdb")).unwrap();
-    let landed: u64 = store
-        .connection()
-        .unwrap()
-        .query_row(
-            "SELECT count(*) FROM service_objects WHERE batch_id = ? AND declared_code = 330106 \
-             AND valid_from = DATE '2025-01-05' AND attrs = '{\"monthly_amount\":800.0}'",
-            [json["batch"]["batch_id"].as_u64().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let landed = workbook_rows_landed(&store, &json);
     let stored: Vec<String> = store
         .connection()
         .unwrap()
@@ -392,6 +383,21 @@ fn xlsx_workbooks_are_read_like_csv() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(landed, 2, "{stored:?}");
+}
+
+/// Rows of the batch in `json` stored as the test workbooks hold them: 西湖区, from
+/// 2025-01-05 (a date cell), 800 a month (a number cell).
+fn workbook_rows_landed(store: &Store, json: &serde_json::Value) -> u64 {
+    store
+        .connection()
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM service_objects WHERE batch_id = ? AND declared_code = 330106 \
+             AND valid_from = DATE '2025-01-05' AND attrs = '{\"monthly_amount\":800.0}'",
+            [json["batch"]["batch_id"].as_u64().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
 
 /// A legacy `.xls` workbook (BIFF8, what many offices still save), written by an independent
@@ -453,16 +459,7 @@ book.save(path)
     let (ok, json, stderr) = ingest(&data, &clean, &["--kind", "dibao"], &report);
     assert!(ok, "{json} {stderr}");
     let store = Store::open(&data.join("shikong.duckdb")).unwrap();
-    let landed: u64 = store
-        .connection()
-        .unwrap()
-        .query_row(
-            "SELECT count(*) FROM service_objects WHERE batch_id = ? AND declared_code = 330106 \
-             AND valid_from = DATE '2025-01-05' AND attrs = '{\"monthly_amount\":800.0}'",
-            [json["batch"]["batch_id"].as_u64().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let landed = workbook_rows_landed(&store, &json);
     assert_eq!(landed, 1, "{json}");
 }
 
