@@ -322,11 +322,8 @@ pub fn ingest(
     if state.rows == 0 && state.errors == 0 {
         state.file_problems(vec![Problem::new(0, "", "", Reason::EmptyFile)]);
     }
-    state.flush()?;
+    state.flush();
     let mut loader = state.finish_appending()?;
-    if let Some(e) = state.failure.take() {
-        return Err(e.into());
-    }
     ledger.rows_total = state.rows;
     ledger.rows_rejected = state.rejected_rows;
     ledger.rows_flagged = state.flagged_rows;
@@ -396,8 +393,6 @@ struct BatchState {
     seen_again: FxHashMap<u128, Vec<(i32, i32, u64)>>,
     objects: Vec<crate::domain::ServiceObject>,
     facilities: Vec<crate::domain::Facility>,
-    /// A database error while appending.
-    failure: Option<StoreError>,
     /// Validate only: nothing is appended.
     check: bool,
 }
@@ -424,7 +419,6 @@ impl BatchState {
             seen_again: FxHashMap::default(),
             objects: Vec::new(),
             facilities: Vec::new(),
-            failure: None,
             check,
         })
     }
@@ -465,16 +459,10 @@ impl BatchState {
         }
     }
 
-    /// Takes a chunk of validated rows in file order and tells `progress` the rows so far.
-    /// A database failure is kept and ends the batch after reading.
+    /// Takes a chunk of validated rows in file order, queues the accepted ones for storing
+    /// and tells `progress` the rows so far. A database error ends the batch when it finishes
+    /// ([`Self::finish_appending`]).
     fn take(&mut self, results: Vec<(u64, RowResult)>, progress: &(dyn Fn(u64) + Sync)) {
-        if let Err(e) = self.take_rows(results) {
-            self.failure.get_or_insert(e);
-        }
-        progress(self.rows);
-    }
-
-    fn take_rows(&mut self, results: Vec<(u64, RowResult)>) -> Result<(), StoreError> {
         self.seen.reserve(results.len());
         for (line, mut result) in results {
             self.rows += 1;
@@ -546,7 +534,8 @@ impl BatchState {
                 }
             }
         }
-        self.flush()
+        self.flush();
+        progress(self.rows);
     }
 
     /// The line of an earlier row of the same identity whose interval overlaps this one.
@@ -576,14 +565,15 @@ impl BatchState {
         None
     }
 
-    fn flush(&mut self) -> Result<(), StoreError> {
+    /// Queues the accepted rows for storing; drops them once the batch has an error.
+    fn flush(&mut self) {
         if self.errors > 0 {
             self.objects.clear();
             self.facilities.clear();
-            return Ok(());
+            return;
         }
         let Some(appender) = &self.appender else {
-            return Ok(());
+            return;
         };
         if !self.objects.is_empty() {
             let capacity = self.objects.len();
@@ -594,17 +584,14 @@ impl BatchState {
             let rows = std::mem::take(&mut self.facilities);
             appender.send(RowsToAppend::Facilities(rows));
         }
-        Ok(())
     }
 
-    /// Waits for the appender: the loader, its transaction open, with every accepted row.
+    /// Waits for the appender: the loader, its transaction open, with every accepted row, or
+    /// the database error that stopped it (the loader then dropped: nothing lands).
     fn finish_appending(&mut self) -> Result<crate::store::Loader, StoreError> {
         let appender = self.appender.take().expect("finished once");
         let (loader, appended) = appender.finish();
-        if let Err(e) = appended {
-            self.failure.get_or_insert(e);
-        }
-        Ok(loader)
+        appended.map(|()| loader)
     }
 }
 

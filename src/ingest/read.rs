@@ -183,14 +183,15 @@ pub fn normalize_cell(cell: &str) -> Cow<'_, str> {
     if !cell.as_bytes().contains(&0xEF) {
         return Cow::Borrowed(cell);
     }
-    let ascii: String = cell
+    let ascii = cell
         .chars()
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             c => c,
         })
         .collect();
-    Cow::Owned(ascii.trim().to_string())
+    // The forms map to printable ASCII (`!` to `~`): no new space to trim.
+    Cow::Owned(ascii)
 }
 
 /// The field separator of delimited text: of `,`, tab (Excel's "Unicode text" and TSV), `;`
@@ -320,7 +321,7 @@ pub fn map_header(
 }
 
 /// Rows of a CSV file or a sheet looked at for its header (titles may stand above it).
-const HEADER_SEARCH_ROWS: usize = 10;
+pub const HEADER_SEARCH_ROWS: usize = 10;
 
 /// The header among the first rows, `(line, cells)` in file order: the first row that names
 /// the contract's columns (spreadsheets often put a title, and blank rows, above it). Without

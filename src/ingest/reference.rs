@@ -237,10 +237,10 @@ pub fn file_checksum(
         .iter()
         .position(|c| matches!(c.name, "id_number" | "credit_code"))
         .expect("every contract has an identity column");
-    // The header is the first of 10 rows that names the identity column (a title may stand
-    // above it, as ingest allows).
+    // The header is the first of the rows ingest searches that names the identity column (a
+    // title may stand above it).
     let mut index = None;
-    for record in records.by_ref().take(10) {
+    for record in records.by_ref().take(read::HEADER_SEARCH_ROWS) {
         let Ok(header) = record else { break };
         index = header
             .iter()

@@ -86,6 +86,9 @@ pub struct Validator<'a> {
     pub columns: Vec<Column>,
 }
 
+/// The detail of a point whose longitude and latitude look swapped.
+const SWAPPED_HINT: &str = "经纬度可能填反：经度在前，纬度在后";
+
 /// Index of each canonical column in [`Validator::columns`].
 struct Slots {
     division: usize,
@@ -354,7 +357,7 @@ impl Validator<'_> {
                 // Latitude in the longitude column and the other way round: say so.
                 if let (Some(x), Some(y)) = (parse(lon), parse(lat)) {
                     if (73.0..=136.0).contains(&y) && (3.0..=54.0).contains(&x) {
-                        problem = problem.detail("经纬度可能填反：经度在前，纬度在后");
+                        problem = problem.detail(SWAPPED_HINT);
                     }
                 }
                 problems.push(problem);
@@ -405,7 +408,7 @@ impl Validator<'_> {
                             || self.distance_to(d, lat, lon) <= self.tolerance_m
                     });
                     let detail = if swapped {
-                        "经纬度可能填反：经度在前，纬度在后".to_string()
+                        SWAPPED_HINT.to_string()
                     } else if distance.is_finite() {
                         format!("距申报区划 {:.1} 公里", distance / 1000.0)
                     } else {

@@ -769,22 +769,21 @@ pub enum RowsToAppend {
 /// next is validated (storing is single-threaded, about as long as validating on one core).
 /// [`BackgroundAppender::finish`] gives the loader back, its transaction still open.
 pub struct BackgroundAppender {
-    sender: Option<std::sync::mpsc::SyncSender<RowsToAppend>>,
+    sender: std::sync::mpsc::SyncSender<RowsToAppend>,
     worker: std::thread::JoinHandle<(Loader, Result<(), StoreError>)>,
 }
 
 impl BackgroundAppender {
     /// Queues rows (dropped when the appender stopped at a database error: `finish` says it).
     pub fn send(&self, rows: RowsToAppend) {
-        if let Some(sender) = &self.sender {
-            let _stopped_at_an_error = sender.send(rows).is_err();
-        }
+        let _stopped_at_an_error = self.sender.send(rows).is_err();
     }
 
     /// Waits for every queued row, and returns the loader with the first error, if any.
-    pub fn finish(mut self) -> (Loader, Result<(), StoreError>) {
-        self.sender = None;
-        self.worker
+    pub fn finish(self) -> (Loader, Result<(), StoreError>) {
+        let BackgroundAppender { sender, worker } = self;
+        drop(sender); // ends the worker's queue
+        worker
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
@@ -815,10 +814,7 @@ impl Loader {
             }
             (self, Ok(()))
         });
-        BackgroundAppender {
-            sender: Some(sender),
-            worker,
-        }
+        BackgroundAppender { sender, worker }
     }
 
     /// Appends service objects, column by column (one Arrow batch per call).
